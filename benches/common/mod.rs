@@ -1,0 +1,239 @@
+//! What the benches share: the real `ringhook` binary started as a separate process on a free
+//! port with its own database, the admin CLI, and a closed-loop HTTP load generator.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ringhook");
+
+pub fn fixtures(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(path)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A database for one bench run: a SQLite file in a temp folder, or a fresh PostgreSQL
+/// database on the server named by `TEST_DATABASE_URL`.
+pub struct BenchDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl BenchDb {
+    pub fn sqlite() -> BenchDb {
+        let dir = tempfile::tempdir().unwrap();
+        BenchDb {
+            url: format!("sqlite://{}/bench.db", dir.path().display()),
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    pub fn postgres() -> Option<BenchDb> {
+        let admin = std::env::var("TEST_DATABASE_URL").ok()?;
+        let name = format!("ringhook_bench_{}", std::process::id());
+        psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        Some(BenchDb {
+            url: url.to_string(),
+            _dir: None,
+            pg: Some((admin, name)),
+        })
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            psql(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-qc", sql])
+        .status()
+        .unwrap();
+    assert!(status.success(), "psql {sql}");
+}
+
+/// Runs an admin command against `db` and returns the JSON it printed.
+pub fn admin(db: &BenchDb, args: &[&str]) -> Value {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("RINGHOOK_DATABASE_URL", &db.url)
+        .env("RINGHOOK_LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `ringhook serve` as a child process, killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start(db: &BenchDb, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .env("RINGHOOK_DATABASE_URL", &db.url)
+            .env("RINGHOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RINGHOOK_LOG_FILTER", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let server = Server {
+            child: command.spawn().unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
+                && r.status() == 200
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request of a load run.
+#[derive(Clone)]
+pub struct Req {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+pub struct Stats {
+    pub requests: usize,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+    pub failures: usize,
+}
+
+impl Stats {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+    }
+
+    pub fn line(&self, label: &str) -> String {
+        format!(
+            "{label:<44} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} failed)",
+            self.per_second(),
+            self.percentile(0.50).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+            self.requests,
+            self.failures
+        )
+    }
+}
+
+/// Sends `requests` in order with `concurrency` workers, each waiting for its answer before
+/// sending the next (closed loop). Requests of one ordered group go to one worker so they
+/// arrive in order.
+pub async fn run_load(groups: Vec<Vec<Req>>, concurrency: usize) -> Stats {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let queue = Arc::new(Mutex::new(groups.into_iter()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let queue = queue.clone();
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0;
+            loop {
+                let Some(group) = queue.lock().await.next() else {
+                    break;
+                };
+                for req in group {
+                    let mut call = match &req.body {
+                        Some(body) => client.post(&req.url).body(body.clone()),
+                        None => client.get(&req.url),
+                    };
+                    for (k, v) in &req.headers {
+                        call = call.header(k, v);
+                    }
+                    let sent = Instant::now();
+                    match call.send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                        }
+                        _ => failures += 1,
+                    }
+                    latencies.push(sent.elapsed());
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut stats = Stats {
+        requests: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        failures: 0,
+    };
+    for task in tasks {
+        let (latencies, failures) = task.await.unwrap();
+        stats.requests += latencies.len();
+        stats.latencies.extend(latencies);
+        stats.failures += failures;
+    }
+    stats.elapsed = started.elapsed();
+    stats
+}

@@ -1,0 +1,413 @@
+//! Delivery throughput and latency: a `ringhook serve` process delivering to a fast receiver
+//! in this bench process.
+//!
+//! 1. Backlog drain: deliveries queued before the server starts (two tenant hooks × every
+//!    trigger of `BENCH_CALLS` calls), timed until the receiver has them all; then again with
+//!    200,000 rows of delivery history in the table.
+//! 2. Steady state: raw events posted at a fixed rate (500/s by default) while the server
+//!    delivers; latency from posting the raw event to its trigger's first arrival.
+//!
+//! Run: `cargo bench --bench delivery` (`TEST_DATABASE_URL` adds PostgreSQL).
+
+mod common;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use common::*;
+use ringhook::admin::simulate::load_scenario;
+use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
+use ringhook::config::DatabaseUrl;
+use ringhook::delivery::HookSecret;
+use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
+use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
+use ringhook::normalizer::NormalizerConfig;
+use ringhook::storage::hooks::NewHook;
+use ringhook::storage::{HookScope, Storage};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const KAZOO_SECRET: &str = "bench-kazoo-token-0123456789abcdef";
+
+/// What the receiver saw: a count, and the first arrival of each (call, type).
+#[derive(Default)]
+struct Seen {
+    count: AtomicUsize,
+    first: Mutex<HashMap<(String, String), Instant>>,
+}
+
+async fn receive(body: web::Bytes, seen: web::Data<Seen>) -> HttpResponse {
+    seen.count.fetch_add(1, Ordering::Relaxed);
+    if let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) {
+        let key = (
+            event["call"]["source_call_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            event["type"].as_str().unwrap_or_default().to_owned(),
+        );
+        seen.first
+            .lock()
+            .unwrap()
+            .entry(key)
+            .or_insert_with(Instant::now);
+    }
+    HttpResponse::NoContent().finish()
+}
+
+async fn start_receiver(seen: Arc<Seen>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let data = web::Data::from(seen);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .default_service(web::to(receive))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    address
+}
+
+/// The raw Kazoo events of call number `n` (ids made unique), as (file, body) pairs.
+fn call_bodies(n: usize) -> Vec<(String, Vec<u8>)> {
+    let template = load_scenario(
+        &fixtures("kazoo/inbound_answered"),
+        SourceKind::Kazoo,
+        KAZOO_SECRET,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    template
+        .into_iter()
+        .map(|r| {
+            let body = String::from_utf8(r.body)
+                .unwrap()
+                .replace(
+                    "0c7f9a51-3e2b-4d8a-9f61-2b7c5e4d1a90",
+                    &format!("0c7f9a51-3e2b-4d8a-9f61-{n:012x}"),
+                )
+                .replace("138e29bed3bd3c8040682524f0b9194d", &format!("{n:032x}"))
+                .replace("63884642400-3f2a1b9c", &format!("63884642400-{n:08x}"));
+            (r.file, body.into_bytes())
+        })
+        .collect()
+}
+
+struct Setup {
+    tenant: TenantId,
+    source: SourceId,
+    alice: UserId,
+}
+
+async fn setup(db: &BenchDb) -> (Arc<dyn Storage>, Setup) {
+    let store = ringhook::storage::connect(&DatabaseUrl::new(db.url.clone()), 4)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let tenant = admin(db, &["tenant", "create", "--name", "Bench"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let source = admin(
+        db,
+        &[
+            "source",
+            "create",
+            "--tenant",
+            &tenant,
+            "--kind",
+            "kazoo",
+            "--secret",
+            KAZOO_SECRET,
+        ],
+    );
+    let source = source["id"].as_str().unwrap().to_owned();
+    let alice = admin(
+        db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &tenant,
+            "--email",
+            "alice@bench.example",
+            "--name",
+            "Alice",
+            "--extension",
+            "1001",
+            "--link",
+            &format!("{source}:6384e2b2184bcbf58eccf10ca7a6563c"),
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let setup = Setup {
+        tenant: TenantId::parse(&tenant).unwrap(),
+        source: SourceId::parse(&source).unwrap(),
+        alice: UserId::parse(&alice).unwrap(),
+    };
+    (store, setup)
+}
+
+async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
+    store
+        .create_hook(&NewHook {
+            tenant_id: setup.tenant.clone(),
+            user_id: setup.alice.clone(),
+            grant_id: None,
+            scope: HookScope::Tenant,
+            event: "*".into(),
+            target_url: url,
+            secret: SecretString::from(HookSecret::generate().expose().to_owned()),
+        })
+        .await
+        .unwrap();
+}
+
+/// Queues the deliveries of `calls` calls directly through the ingest pipeline (no server).
+async fn queue_backlog(store: &dyn Storage, setup: &Setup, first_call: usize, calls: usize) -> u64 {
+    let source = Arc::new(store.source(&setup.source).await.unwrap().unwrap());
+    let directories = DirectoryCache::new(Duration::from_secs(60));
+    let directory = directories.for_source(store, &source).await.unwrap();
+    let config = NormalizerConfig {
+        settle: chrono::TimeDelta::zero(),
+        ..NormalizerConfig::default()
+    };
+    let now = chrono::Utc::now();
+    let mut queued = 0;
+    for n in first_call..first_call + calls {
+        for (_, body) in call_bodies(n) {
+            let headers = Headers::new([("content-type", "application/json")]);
+            let request = IngestRequest {
+                headers: &headers,
+                query_token: Some(KAZOO_SECRET),
+                body: &body,
+            };
+            if let Ok(Parsed::Events(events)) =
+                verify_and_parse(SourceKind::Kazoo, KAZOO_SECRET, &request, now)
+            {
+                let job = IngestJob {
+                    source: source.clone(),
+                    directory: directory.clone(),
+                    events,
+                    now,
+                };
+                queued += apply_batch(store, &config, &[job]).await.unwrap()[0].deliveries;
+            }
+        }
+        // `call.ended` comes from settling, which the server would do; do it here.
+        queued += settle_all(store, &config).await;
+    }
+    queued
+}
+
+async fn settle_all(store: &dyn Storage, config: &NormalizerConfig) -> u64 {
+    let later = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+    let before = store.queue_stats(later).await.unwrap().pending;
+    ringhook::calls::settle::settle_due(store, config, later, 1000)
+        .await
+        .unwrap();
+    (store.queue_stats(later).await.unwrap().pending - before) as u64
+}
+
+/// Adds `rows` delivered deliveries (with one attempt each) as history.
+async fn add_history(db: &BenchDb, rows: usize) {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) \
+         INSERT INTO deliveries (id, tenant_id, hook_id, event_seq, status, attempts, next_attempt_at, created_at, updated_at) \
+         SELECT 'dlv_hist' || i, d.tenant_id, d.hook_id, d.event_seq, 'delivered', 1, d.created_at, d.created_at, d.created_at \
+         FROM n, (SELECT * FROM deliveries LIMIT 1) d"
+    );
+    if db.url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+const SERVER_ENV: &[(&str, &str)] = &[
+    ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ("RINGHOOK_DELIVERY_RATE_PER_SECOND", "100000"),
+    ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
+];
+
+async fn drain(
+    label: &str,
+    db: &BenchDb,
+    store: &dyn Storage,
+    setup: &Setup,
+    seen: &Arc<Seen>,
+    first_call: usize,
+    calls: usize,
+) {
+    let queued = queue_backlog(store, setup, first_call, calls).await as usize;
+    let before = seen.count.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let server = Server::start(db, SERVER_ENV).await;
+    while seen.count.load(Ordering::Relaxed) < before + queued {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "backlog not drained"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{label:<52} {:>8.0} deliveries/s   ({queued} deliveries in {:.2} s, server start included)",
+        queued as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    drop(server);
+}
+
+async fn steady(
+    label: &str,
+    db: &BenchDb,
+    source: &SourceId,
+    seen: &Arc<Seen>,
+    first_call: usize,
+    rate: usize,
+    seconds: u64,
+) {
+    let server = Server::start(db, SERVER_ENV).await;
+    let client = reqwest::Client::new();
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let total = rate * seconds as usize;
+    let sent: Arc<Mutex<HashMap<(String, String), Instant>>> = Arc::default();
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    let mut n = first_call;
+    let mut queue: Vec<(String, Vec<u8>)> = Vec::new();
+    for _ in 0..total {
+        if queue.is_empty() {
+            queue = call_bodies(n);
+            queue.reverse();
+            n += 1;
+        }
+        let (file, body) = queue.pop().unwrap();
+        let call = format!("63884642400-{:08x}", n - 1);
+        ticker.tick().await;
+        let (client, sent) = (client.clone(), sent.clone());
+        let url = format!("{}/ingest/{}?token={KAZOO_SECRET}", server.base, source);
+        tasks.push(tokio::spawn(async move {
+            let at = Instant::now();
+            let trigger = match file.as_str() {
+                f if f.starts_with("02_") => Some("call.ringing"),
+                f if f.starts_with("03_") => Some("call.answered"),
+                _ => None,
+            };
+            if let Some(t) = trigger {
+                sent.lock().unwrap().insert((call, t.to_owned()), at);
+            }
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        if t.await.unwrap() != 200 {
+            failed += 1;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sent = sent.lock().unwrap().clone();
+    let first = seen.first.lock().unwrap().clone();
+    let mut latencies: Vec<Duration> = sent
+        .iter()
+        .filter_map(|(key, at)| {
+            first
+                .get(key)
+                .map(|arrived| arrived.saturating_duration_since(*at))
+        })
+        .collect();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len().saturating_sub(1)) as f64 * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "{label:<52} p50 {:>6.1} ms   p99 {:>6.1} ms   ({} of {} triggers seen, {} raw events at {rate}/s, {failed} refused)",
+        pct(0.5).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.len(),
+        sent.len(),
+        total
+    );
+    drop(server);
+}
+
+async fn bench(label: &str, db: BenchDb, calls: usize) {
+    let seen = Arc::new(Seen::default());
+    let receiver = start_receiver(seen.clone()).await;
+    let (store, setup) = setup(&db).await;
+    subscribe(store.as_ref(), &setup, format!("{receiver}/one")).await;
+    subscribe(store.as_ref(), &setup, format!("{receiver}/two")).await;
+    drain(
+        &format!("{label}: backlog drain"),
+        &db,
+        store.as_ref(),
+        &setup,
+        &seen,
+        0,
+        calls,
+    )
+    .await;
+    add_history(&db, 200_000).await;
+    drain(
+        &format!("{label}: backlog drain, 200k rows of history"),
+        &db,
+        store.as_ref(),
+        &setup,
+        &seen,
+        calls,
+        calls,
+    )
+    .await;
+    store.close().await;
+    steady(
+        &format!("{label}: raw event posted → first delivery attempt"),
+        &db,
+        &setup.source,
+        &seen,
+        2 * calls,
+        500,
+        10,
+    )
+    .await;
+}
+
+#[tokio::main]
+async fn main() {
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2500);
+    println!(
+        "delivery bench: {calls} calls × 3 triggers × 2 tenant hooks per drain; receiver answers 204 at once\n"
+    );
+    bench("sqlite", BenchDb::sqlite(), calls).await;
+    match BenchDb::postgres() {
+        Some(db) => bench("postgres", db, calls).await,
+        None => println!("postgres: skipped (set TEST_DATABASE_URL)"),
+    }
+}

@@ -1,0 +1,185 @@
+//! Command-line grammar (clap). Parsing only: `commands.rs` does the work.
+
+use crate::domain::SourceKind;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ringhook",
+    version,
+    about = "Phone-system call events as REST Hook triggers"
+)]
+pub struct Cli {
+    /// TOML settings file; `RINGHOOK_*` environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and the background workers until SIGTERM or SIGINT.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage tenants (customer accounts).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage a tenant's users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage OAuth clients (Zapier and other integrations).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage sources (phone systems that push events).
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// List a tenant's call events, newest first, as subscribers receive them.
+    Events(EventsArgs),
+    /// Replay a folder of raw fixtures against a running server, signed as the source signs.
+    Simulate(SimulateArgs),
+    /// Inspect and revoke users' OAuth grants (connected apps).
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// Print the OpenAPI 3.1 description of the HTTP API (what `openapi/openapi.json` holds).
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// Only this type, e.g. `call.missed`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The source to sign as (its kind decides the signature).
+    #[arg(long)]
+    pub source: String,
+    /// Base URL of the running server; defaults to the public URL setting.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// A folder of raw events, e.g. `shared/fixtures/kazoo/inbound_answered`.
+    pub scenario_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    Create(TenantCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantCreate {
+    #[arg(long)]
+    pub name: String,
+    /// ISO 3166 country whose numbering plan reads national numbers.
+    #[arg(long, default_value = "US")]
+    pub default_country: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub extension: Option<String>,
+    /// The user's phone number; national numbers use the tenant's default country.
+    #[arg(long)]
+    pub number: Option<String>,
+    /// Tenant admins may subscribe to every user's calls.
+    #[arg(long)]
+    pub admin: bool,
+    /// How a source names this user: `SOURCE_ID:EXTERNAL_USER_ID` (repeatable).
+    #[arg(long = "link", value_name = "SOURCE_ID:EXTERNAL_USER_ID")]
+    pub links: Vec<String>,
+    /// Read the user's password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    Create(ClientCreate),
+    /// Every registered client (secrets are never shown again).
+    List,
+    /// Issue a new secret; the old one stops working at once.
+    RotateSecret(ClientRef),
+    /// Delete the client with every grant and token issued to it.
+    Delete(ClientRef),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientRef {
+    #[arg(long)]
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// A user's grants, revoked ones included.
+    List(GrantList),
+    /// End a grant: its tokens stop working (other instances notice within the status cache time).
+    Revoke(GrantRef),
+}
+
+#[derive(Debug, Args)]
+pub struct GrantList {
+    #[arg(long)]
+    pub user: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GrantRef {
+    #[arg(long)]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientCreate {
+    #[arg(long)]
+    pub name: String,
+    /// Where the client may receive codes; compared by exact string (repeatable).
+    #[arg(long = "redirect-uri", required = true, value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    Create(SourceCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct SourceCreate {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long, value_enum)]
+    pub kind: SourceKind,
+    /// The verification secret. Required for zoom (Zoom's "Secret Token"); generated otherwise.
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// The PBX's own account id (Kazoo account id), needed to place calls.
+    #[arg(long)]
+    pub account_id: Option<String>,
+    /// Base URL of the PBX's API, for click-to-call (requires --api-key).
+    #[arg(long, requires = "api_key")]
+    pub api_url: Option<String>,
+    /// Credential for the PBX's API (requires --api-url).
+    #[arg(long, requires = "api_url")]
+    pub api_key: Option<String>,
+}

@@ -1,0 +1,330 @@
+//! The admin commands. Each validates all of its input before writing anything, writes in one
+//! transaction, and returns the JSON object the CLI prints.
+
+use super::cli::{
+    ClientCreate, ClientRef, GrantList, GrantRef, SourceCreate, TenantCreate, UserCreate,
+};
+use crate::credentials::{self, CredentialError};
+use crate::domain::{
+    ClientId, CountryCode, E164Number, EmailAddress, GrantId, RedirectUri, SourceId, SourceKind,
+    TenantId, UserId, WebUrl, new_token,
+};
+use crate::normalizer::model::EventType;
+use crate::storage::{
+    EventQuery, NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage,
+    StoreError,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+/// Why an admin command refused or failed; printed on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(message: impl Into<String>) -> AdminError {
+    AdminError::Invalid(message.into())
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId, AdminError> {
+    TenantId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a tenant id (ten_…)")))
+}
+
+fn non_blank(field: &str, value: &str) -> Result<String, AdminError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.len() > 200 {
+        return Err(invalid(format!("--{field} must be 1 to 200 characters")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub async fn create_tenant(store: &dyn Storage, args: &TenantCreate) -> Result<Value, AdminError> {
+    let new = NewTenant {
+        name: non_blank("name", &args.name)?,
+        default_country: CountryCode::parse(&args.default_country)
+            .map_err(|e| invalid(e.to_string()))?,
+    };
+    let tenant = store.create_tenant(&new).await?;
+    Ok(
+        json!({"id": tenant.id, "name": tenant.name, "default_country": tenant.default_country.as_str()}),
+    )
+}
+
+/// `password` is the first line of stdin when `--password-stdin` was given.
+pub async fn create_user(
+    store: &dyn Storage,
+    args: &UserCreate,
+    password: Option<SecretString>,
+) -> Result<Value, AdminError> {
+    let tenant_id = tenant_id(&args.tenant)?;
+    let tenant = store
+        .tenant(&tenant_id)
+        .await?
+        .ok_or_else(|| invalid(format!("no tenant {tenant_id}")))?;
+    let email = EmailAddress::parse(&args.email).map_err(|e| invalid(e.to_string()))?;
+    let extension = args.extension.as_deref().map(parse_extension).transpose()?;
+    let number = args
+        .number
+        .as_deref()
+        .map(|n| E164Number::parse(n, tenant.default_country))
+        .transpose()
+        .map_err(|e| invalid(format!("--number: {e}")))?;
+    let links = args
+        .links
+        .iter()
+        .map(|l| parse_link(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let password_hash = password
+        .map(|p| credentials::hash_password(&p))
+        .transpose()?;
+    let new = NewUser {
+        tenant_id,
+        email,
+        name: non_blank("name", &args.name)?,
+        extension,
+        number,
+        is_admin: args.admin,
+        password_hash,
+        links,
+    };
+    let user = store.create_user(&new).await?;
+    Ok(json!({
+        "id": user.id, "tenant_id": user.tenant_id, "email": user.email, "name": user.name,
+        "extension": user.extension, "number": user.number, "admin": user.is_admin,
+        "links": new.links,
+    }))
+}
+
+/// Extensions are dial strings: digits, `*` and `#`, at most 16.
+fn parse_extension(raw: &str) -> Result<String, AdminError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 16
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(invalid(format!(
+            "--extension {raw:?} must be 1 to 16 digits"
+        )))
+    }
+}
+
+fn parse_link(raw: &str) -> Result<NewUserLink, AdminError> {
+    let bad = || invalid(format!("--link {raw:?} must be SOURCE_ID:EXTERNAL_USER_ID"));
+    let (source, external) = raw.split_once(':').ok_or_else(bad)?;
+    let source_id = SourceId::parse(source).ok_or_else(bad)?;
+    let external_id = external.trim();
+    if external_id.is_empty() || external_id.len() > 200 {
+        return Err(bad());
+    }
+    Ok(NewUserLink {
+        source_id,
+        external_id: external_id.to_owned(),
+    })
+}
+
+/// The secret is returned once; only its hash is stored.
+pub async fn create_client(store: &dyn Storage, args: &ClientCreate) -> Result<Value, AdminError> {
+    let redirect_uris = args
+        .redirect_uris
+        .iter()
+        .map(|u| RedirectUri::parse(u).map_err(|e| invalid(format!("--redirect-uri: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = new_token(32);
+    let new = NewOAuthClient {
+        name: non_blank("name", &args.name)?,
+        secret_hash: credentials::hash_secret(&secret),
+        redirect_uris,
+    };
+    let client = store.create_client(&new).await?;
+    Ok(json!({"client_id": client.id, "client_secret": secret, "name": client.name}))
+}
+
+fn client_id(raw: &str) -> Result<ClientId, AdminError> {
+    ClientId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a client id (cli_…)")))
+}
+
+pub async fn list_clients(store: &dyn Storage) -> Result<Value, AdminError> {
+    let clients: Vec<Value> = store
+        .clients()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+            json!({"client_id": c.id, "name": c.name, "redirect_uris": uris, "created_at": c.created_at})
+        })
+        .collect();
+    Ok(json!({ "clients": clients }))
+}
+
+/// The new secret is returned once; the old one stops working at once.
+pub async fn rotate_client_secret(
+    store: &dyn Storage,
+    args: &ClientRef,
+) -> Result<Value, AdminError> {
+    let id = client_id(&args.id)?;
+    let secret = new_token(32);
+    if !store
+        .set_client_secret(&id, &credentials::hash_secret(&secret))
+        .await?
+    {
+        return Err(invalid(format!("no client {id}")));
+    }
+    Ok(json!({"client_id": id, "client_secret": secret}))
+}
+
+pub async fn delete_client(store: &dyn Storage, args: &ClientRef) -> Result<Value, AdminError> {
+    let id = client_id(&args.id)?;
+    if !store.delete_client(&id).await? {
+        return Err(invalid(format!("no client {id}")));
+    }
+    Ok(json!({"client_id": id, "deleted": true}))
+}
+
+pub async fn list_grants(store: &dyn Storage, args: &GrantList) -> Result<Value, AdminError> {
+    let user = UserId::parse(&args.user)
+        .ok_or_else(|| invalid(format!("{:?} is not a user id (usr_…)", args.user)))?;
+    let grants = store.grants_of_user(&user).await?;
+    Ok(json!({ "grants": grants }))
+}
+
+pub async fn revoke_grant(store: &dyn Storage, args: &GrantRef) -> Result<Value, AdminError> {
+    let id = GrantId::parse(&args.id)
+        .ok_or_else(|| invalid(format!("{:?} is not a grant id (gnt_…)", args.id)))?;
+    if store.grant(&id).await?.is_none() {
+        return Err(invalid(format!("no grant {id}")));
+    }
+    let newly = store.revoke_grant(&id, chrono::Utc::now()).await?;
+    Ok(json!({"id": id, "revoked": true, "already_revoked": !newly}))
+}
+
+/// `public_base` builds the ingest URL the operator pastes into the PBX.
+pub async fn create_source(
+    store: &dyn Storage,
+    args: &SourceCreate,
+    public_base: &str,
+) -> Result<Value, AdminError> {
+    let tenant_id = tenant_id(&args.tenant)?;
+    let secret = match (&args.secret, args.kind) {
+        (Some(s), _) if s.trim().len() >= 16 => s.trim().to_owned(),
+        (Some(_), _) => return Err(invalid("--secret must be at least 16 characters")),
+        (None, SourceKind::Zoom) => {
+            return Err(invalid(
+                "--secret is required for zoom: use the Secret Token of your Zoom app",
+            ));
+        }
+        (None, _) => new_token(32),
+    };
+    let api = match (&args.api_url, &args.api_key) {
+        (Some(url), Some(key)) => Some(PbxApi {
+            url: WebUrl::parse(url).map_err(|e| invalid(format!("--api-url: {e}")))?,
+            key: SecretString::from(key.clone()),
+        }),
+        _ => None,
+    };
+    let new = NewSource {
+        tenant_id,
+        kind: args.kind,
+        secret: SecretString::from(secret),
+        account_id: args.account_id.clone(),
+        api,
+    };
+    let source = store.create_source(&new).await?;
+    let secret = source.secret.expose_secret();
+    let ingest_url = match source.kind {
+        // Kazoo cannot sign its requests: the secret travels in the URL.
+        SourceKind::Kazoo => format!("{public_base}/ingest/{}?token={secret}", source.id),
+        _ => format!("{public_base}/ingest/{}", source.id),
+    };
+    Ok(json!({"id": source.id, "kind": source.kind, "ingest_url": ingest_url, "secret": secret}))
+}
+
+pub async fn list_events(
+    store: &dyn Storage,
+    args: &super::cli::EventsArgs,
+) -> Result<Value, AdminError> {
+    let tenant_id = tenant_id(&args.tenant)?;
+    if store.tenant(&tenant_id).await?.is_none() {
+        return Err(invalid(format!("no tenant {tenant_id}")));
+    }
+    let event_type = args
+        .event_type
+        .as_deref()
+        .map(|t| {
+            EventType::parse(t)
+                .ok_or_else(|| invalid(format!("--type {t:?} is not a call event type")))
+        })
+        .transpose()?;
+    let events = store
+        .call_events(&EventQuery {
+            tenant_id,
+            participant: None,
+            event_type,
+            limit: args.limit,
+        })
+        .await?;
+    Ok(json!({ "events": events }))
+}
+
+/// Posts each request of the scenario and reports every answer; fails if any was not 2xx.
+pub async fn simulate(
+    store: &dyn Storage,
+    args: &super::cli::SimulateArgs,
+    public_base: &str,
+) -> Result<Value, AdminError> {
+    let source_id = SourceId::parse(&args.source)
+        .ok_or_else(|| invalid(format!("{:?} is not a source id (src_…)", args.source)))?;
+    let source = store
+        .source(&source_id)
+        .await?
+        .ok_or_else(|| invalid(format!("no source {source_id}")))?;
+    let base = args
+        .url
+        .as_deref()
+        .unwrap_or(public_base)
+        .trim_end_matches('/');
+    let requests = super::simulate::load_scenario(
+        &args.scenario_dir,
+        source.kind,
+        source.secret.expose_secret(),
+        chrono::Utc::now(),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let client = reqwest::Client::new();
+    let mut results = Vec::new();
+    let mut all_ok = true;
+    for request in requests {
+        let mut url = url::Url::parse(&format!("{base}/ingest/{}", source.id))
+            .map_err(|e| invalid(format!("--url {base:?}: {e}")))?;
+        if let Some(token) = &request.query_token {
+            url.query_pairs_mut().append_pair("token", token);
+        }
+        let mut call = client.post(url).body(request.body);
+        for (name, value) in &request.headers {
+            call = call.header(name, value);
+        }
+        let response = call
+            .send()
+            .await
+            .map_err(|e| invalid(format!("cannot reach {base}: {e}")))?;
+        let status = response.status().as_u16();
+        all_ok &= response.status().is_success();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        results.push(json!({"file": request.file, "status": status, "response": body}));
+    }
+    if !all_ok {
+        return Err(invalid(format!(
+            "some requests were refused: {}",
+            serde_json::to_string(&results).unwrap_or_default()
+        )));
+    }
+    Ok(json!({ "source": source.id, "requests": results }))
+}

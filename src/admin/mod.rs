@@ -1,0 +1,9 @@
+//! The operator's command line: `ringhook serve`, `migrate` and the admin commands that create
+//! tenants, users, OAuth clients and sources. Admin commands print one JSON object on stdout.
+
+pub mod cli;
+pub mod commands;
+pub mod simulate;
+
+pub use cli::{Cli, Command};
+pub use commands::AdminError;

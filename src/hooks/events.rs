@@ -1,0 +1,129 @@
+//! `GET /v1/events` (Zapier's performList: the same objects hooks receive, newest first) and
+//! `GET /v1/users` (dropdowns).
+
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::normalizer::model::CallEvent;
+use crate::normalizer::model::EventType;
+use crate::oauth::{Authenticated, Scope};
+use crate::openapi::HookEvent;
+use crate::openapi::bodies::Problem;
+use crate::storage::{EventQuery, HookScope};
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// A call event type; absent or `*` for all.
+    #[param(value_type = Option<HookEvent>, example = "call.answered")]
+    event: Option<String>,
+    /// 1 to 100; 25 by default.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `user` (the default): the caller's calls; `tenant`: everyone's (needs `tenant:admin`).
+    scope: Option<HookScope>,
+}
+
+const DEFAULT_LIMIT: u32 = 25;
+const MAX_LIMIT: u32 = 100;
+
+/// Recent call events, newest first: the same objects hooks receive (Zapier's performList).
+#[utoipa::path(
+    operation_id = "listEvents",
+    tag = "events",
+    params(EventsQuery),
+    security(("bearer" = []), ("oauth2" = ["calls:read"])),
+    responses(
+        (status = 200, description = "Call events, newest first", body = [CallEvent]),
+        (status = 400, description = "A query parameter is not of its type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`event` is not a call event type (`invalid_event`) or `limit` is out of range (`invalid_limit`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks a scope this request needs (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The access token cannot be checked right now; retry shortly", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/v1/events")]
+pub async fn list_events(
+    auth: Authenticated,
+    query: web::Query<EventsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Scope::CallsRead)?;
+    let participant = match query.scope.unwrap_or(HookScope::User) {
+        HookScope::User => Some(auth.user_id.clone()),
+        HookScope::Tenant => {
+            auth.require(Scope::TenantAdmin)?;
+            None
+        }
+    };
+    let event_type = match query.event.as_deref() {
+        None | Some("*") => None,
+        Some(raw) => Some(EventType::parse(raw).ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_event",
+                format!("{raw:?} is not a call event type (such as call.answered) or *"),
+            )
+        })?),
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::unprocessable(
+            "invalid_limit",
+            format!("limit must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let events = state
+        .storage
+        .call_events(&EventQuery {
+            tenant_id: auth.tenant_id.clone(),
+            participant,
+            event_type,
+            limit,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(events))
+}
+
+/// A user, for dropdowns.
+#[derive(Serialize, utoipa::ToSchema)]
+struct UserChoice {
+    id: crate::domain::UserId,
+    name: String,
+    extension: Option<String>,
+}
+
+/// The tenant's users, for dropdowns.
+#[utoipa::path(
+    operation_id = "listUsers",
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["calls:read"])),
+    responses(
+        (status = 200, description = "The tenant's users", body = [UserChoice]),
+        (status = 401, description = "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks a scope this request needs (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The access token cannot be checked right now; retry shortly", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/v1/users")]
+pub async fn list_users(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Scope::CallsRead)?;
+    let users = state
+        .storage
+        .users(&auth.tenant_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let choices: Vec<UserChoice> = users
+        .into_iter()
+        .map(|u| UserChoice {
+            id: u.id,
+            name: u.name,
+            extension: u.extension,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(choices))
+}

@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every route: state, middleware, error rewriting, operations endpoints.
+
+pub mod middleware;
+pub mod ops;
+pub mod state;
+
+pub use state::AppState;

@@ -1,0 +1,24 @@
+//! What every handler can reach.
+
+use crate::calls::{DirectoryCache, IngestWriter};
+use crate::config::Settings;
+use crate::delivery::wakeup::DeliveryWakeup;
+use crate::metrics::Metrics;
+use crate::normalizer::NormalizerConfig;
+use crate::oauth::OAuthServer;
+use crate::storage::Storage;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub settings: Settings,
+    pub metrics: Arc<Metrics>,
+    pub directories: DirectoryCache,
+    pub normalizer: NormalizerConfig,
+    /// Applies ingested events in group-committed batches.
+    pub ingest: IngestWriter,
+    /// Wakes the delivery worker as soon as new deliveries are committed.
+    pub deliveries_queued: Arc<DeliveryWakeup>,
+    /// Keys, token settings and the bearer guard's cache.
+    pub oauth: Arc<OAuthServer>,
+}

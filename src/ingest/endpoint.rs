@@ -1,0 +1,162 @@
+//! `POST /ingest/{source_id}`: the only door for phone systems. Verifies the request as the
+//! source's kind requires, hands its events to the ingest writer (committed, with those of
+//! concurrent requests, before the answer), and answers within the sources' limits (Zoom 3 s,
+//! generic 5 s). A rejected request stores nothing.
+
+use super::{Headers, IngestError, IngestRequest, Parsed, verify_and_parse};
+use crate::calls::IngestJob;
+use crate::domain::SourceId;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::openapi::bodies::{IngestAnswer, Problem};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IngestQuery {
+    /// Kazoo's secret travels in the hook URL: it cannot sign requests.
+    token: Option<String>,
+}
+
+/// A phone system's webhook. The source's kind decides how the request is verified: Zoom
+/// signs with `x-zm-signature` (and checks the URL with `endpoint.url_validation`), Kazoo
+/// carries the source secret in `?token=`, Zorio signs with `X-Zorio-Signature`. Every
+/// accepted request is answered exactly `200` after its events are committed.
+#[utoipa::path(
+    operation_id = "ingest",
+    tag = "ingest",
+    params(
+        ("source_id" = String, Path, description = "The source (`src_…`)", example = "src_01jd8kq2m3n4p5q6r7s8t9v0wx"),
+        IngestQuery,
+        ("x-zm-signature" = Option<String>, Header, description = "Zoom: `v0=` + hex HMAC-SHA256(secret, `v0:{timestamp}:{body}`)"),
+        ("x-zm-request-timestamp" = Option<String>, Header, description = "Zoom: Unix seconds, at most 5 minutes off"),
+        ("X-Zorio-Signature" = Option<String>, Header, description = "Zorio: `sha256=` + hex HMAC-SHA256(secret, body)"),
+        ("X-Zorio-Timestamp" = Option<String>, Header, description = "Zorio: Unix seconds, at most 300 s off"),
+        ("X-Zorio-Delivery" = Option<String>, Header, description = "Zorio: the delivery id that retries repeat"),
+    ),
+    request_body(
+        description = "The source's raw event: JSON (Zoom, Zorio, Kazoo) or a form (Kazoo)",
+        content(
+            (serde_json::Value = "application/json", example = json!({
+                "hook_event": "channel_create",
+                "account_id": "4c122831efef10ac68b5223dccd6f614",
+                "call_id": "0c7f9a51-3e2b-4d8a-9f61-2b7c5e4d1a90@198.51.100.20",
+                "call_direction": "inbound",
+                "caller_id_name": "ACME SUPPLY",
+                "caller_id_number": "+14155550123",
+                "from": "+14155550123@198.51.100.20",
+                "to": "+16285550100@acme.pbx.example.net",
+                "request": "+16285550100@acme.pbx.example.net",
+                "timestamp": 63884642400_u64,
+                "custom_channel_vars": {"Call-Interaction-ID": "63884642400-3f2a1b9c"},
+            })),
+            (serde_json::Value = "application/x-www-form-urlencoded"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Applied, ignored, or the answer to Zoom's `endpoint.url_validation` (`{plainToken, encryptedToken}`)", body = IngestAnswer),
+        (status = 400, description = "The body is not an event this source sends (`malformed_event`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The signature, token or timestamp does not verify", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/ingest/{source_id}")]
+#[tracing::instrument(name = "ingest", skip_all, fields(source = %path))]
+pub async fn ingest(
+    path: web::Path<String>,
+    query: web::Query<IngestQuery>,
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let unknown = || ApiError::not_found("no such source");
+    let source_id = SourceId::parse(&path).ok_or_else(unknown)?;
+    let source = state
+        .directories
+        .source(state.storage.as_ref(), &source_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(unknown)?;
+    let headers = Headers::new(request.headers().iter().filter_map(|(name, value)| {
+        value
+            .to_str()
+            .ok()
+            .map(|v| (name.as_str().to_owned(), v.to_owned()))
+    }));
+    let now = Utc::now();
+    let parsed = verify_and_parse(
+        source.kind,
+        source.secret.expose_secret(),
+        &IngestRequest {
+            headers: &headers,
+            query_token: query.token.as_deref(),
+            body: &body,
+        },
+        now,
+    )
+    .map_err(|error| match error {
+        IngestError::Unauthorized(why) => {
+            tracing::warn!(why, "ingest request refused");
+            ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!("the request is not from this source: {why}"),
+            )
+        }
+        IngestError::Malformed(why) => ApiError::bad_request("malformed_event", why),
+    })?;
+    let events = match parsed {
+        Parsed::UrlValidation(answer) => return Ok(HttpResponse::Ok().json(answer)),
+        Parsed::Ignored { event } => {
+            tracing::debug!(event, "event type not used; ignored");
+            return Ok(accepted(json!({"status": "ignored", "event": event})));
+        }
+        Parsed::Events(events) => events,
+    };
+    let directory = state
+        .directories
+        .for_source(state.storage.as_ref(), &source)
+        .await
+        .map_err(ApiError::internal)?;
+    let summary = state
+        .ingest
+        .submit(IngestJob {
+            source,
+            directory,
+            events,
+            now,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    if summary.deliveries > 0 {
+        state.deliveries_queued.notify_one();
+    }
+    tracing::info!(
+        applied = summary.applied,
+        duplicates = summary.duplicates,
+        triggers = summary.events.len(),
+        deliveries = summary.deliveries,
+        "ingested"
+    );
+    let types: Vec<&str> = summary
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    Ok(accepted(json!({
+        "status": "accepted",
+        "applied": summary.applied,
+        "duplicates": summary.duplicates,
+        "triggers": types,
+    })))
+}
+
+/// Every kind gets exactly `200`: Kazoo counts 202 and 204 as failures.
+fn accepted(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}

@@ -1,0 +1,109 @@
+//! The call state machine: raw call events in, subscriber [`CallEvent`]s out. Pure: no I/O,
+//! the clock and the user directory are passed in.
+//!
+//! How storage drives it, one transaction per raw event:
+//! 1. Skip the event if its `dedupe_key` was seen for this source.
+//! 2. Find the call: the first of [`RawCallEvent::lookup_keys`] mapped to a call of this
+//!    source, else [`CallState::new`] under the first key.
+//! 3. [`apply`]; save the returned state; map every [`CallState::aliases`] key to the call
+//!    (replacing older mappings); store the events and fan them out to hooks of the tenant and
+//!    of each user in [`EmittedEvent::participants`].
+//! 4. A sweeper calls [`settle`] on calls whose [`CallState::due_at`] has passed: that is where
+//!    `call.ended` (and a held-back `call.unparked`) comes from.
+
+mod directory;
+mod emit;
+mod ending;
+mod features;
+mod machine;
+pub mod model;
+mod state;
+mod summary;
+
+#[cfg(test)]
+mod scenarios_tests;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::ingest::RawCallEvent;
+
+pub use directory::{Directory, DirectoryEntry, DirectoryUser, StaticDirectory, resolve};
+pub use emit::EmittedEvent;
+pub use model::{CallEvent, EventType};
+pub use state::CallState;
+
+/// Timing rules of the state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NormalizerConfig {
+    /// How long a call must look finished before `call.ended` goes out; lets the last
+    /// out-of-order events of a call (sources deliver in parallel) amend the outcome.
+    pub settle: TimeDelta,
+    /// A call with no event for this long is closed with what is known (lost hang-ups, Zoom
+    /// parked calls, which get no retrieval webhook).
+    pub stale_after: TimeDelta,
+}
+
+impl Default for NormalizerConfig {
+    fn default() -> Self {
+        NormalizerConfig {
+            settle: TimeDelta::seconds(5),
+            stale_after: TimeDelta::hours(4),
+        }
+    }
+}
+
+/// A call's next state and the events to deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied {
+    pub state: CallState,
+    pub events: Vec<EmittedEvent>,
+}
+
+/// The `call_…` id of a call: stable for the call's whole life, derived from its first key.
+pub fn call_id(state: &CallState) -> String {
+    emit::call_id(state)
+}
+
+/// Applies one raw event received at `now`. A replayed event (same dedupe key) and any event
+/// after `call.ended` change nothing and emit nothing.
+pub fn apply(
+    mut state: CallState,
+    event: &RawCallEvent,
+    directory: &dyn Directory,
+    config: &NormalizerConfig,
+    now: DateTime<Utc>,
+) -> Applied {
+    let fresh = event.dedupe_key.is_empty() || state.seen.insert(event.dedupe_key.clone());
+    if !fresh || state.ended {
+        return Applied {
+            state,
+            events: Vec::new(),
+        };
+    }
+    state.last_activity = machine::latest(state.last_activity, Some(now));
+    let cx = machine::Ctx {
+        dir: directory,
+        config,
+        now,
+        at: event.occurred_at.unwrap_or(now),
+        caller: machine::resolve_opt(Some(&event.caller), directory),
+        callee: machine::resolve_opt(Some(&event.callee), directory),
+    };
+    let triggers = machine::apply_event(&mut state, event, &cx);
+    ending::rearm(&mut state, config, now);
+    let events = triggers
+        .into_iter()
+        .filter_map(|t| emit::emit(&mut state, t))
+        .collect();
+    Applied { state, events }
+}
+
+/// Emits what is due at `now`: a held-back `call.unparked`, then `call.ended`.
+pub fn settle(mut state: CallState, config: &NormalizerConfig, now: DateTime<Utc>) -> Applied {
+    let triggers = ending::due(&mut state, config, now);
+    let events = triggers
+        .into_iter()
+        .filter_map(|t| emit::emit(&mut state, t))
+        .collect();
+    Applied { state, events }
+}

@@ -1,0 +1,241 @@
+//! The queries both backends run verbatim. SQLite and PostgreSQL accept the same SQL for these
+//! (numbered `$n` parameters in order, `RETURNING`, `ON CONFLICT`), so the code is written once
+//! and stamped out for each pool type. Backend-specific queries live in `sqlite.rs` and `postgres.rs`.
+
+/// Implements the aggregate traits for a store whose `pool` field is a `sqlx::Pool<$db>`.
+macro_rules! impl_shared_stores {
+    ($store:ty, $db:ty) => {
+        use $crate::storage::rows::{ClientRow, SourceRow, TenantRow, UserLinkRow, UserRow};
+        use $crate::storage::{
+            ClientStore, NewOAuthClient, NewSource, NewTenant, NewUser, OAuthClient, Source,
+            SourceStore, StoreError, Tenant, TenantStore, User, UserCredentials, UserLink,
+            UserStore,
+        };
+        use $crate::domain::{ClientId, EmailAddress, SourceId, TenantId, UserId};
+        use secrecy::ExposeSecret;
+
+        const USER_COLUMNS: &str = "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at";
+        const SOURCE_COLUMNS: &str = "id, tenant_id, kind, secret, account_id, api_url, api_key, created_at";
+
+        #[async_trait::async_trait]
+        impl TenantStore for $store {
+            async fn create_tenant(&self, new: &NewTenant) -> Result<Tenant, StoreError> {
+                let row: TenantRow = sqlx::query_as(
+                    "INSERT INTO tenants (id, name, default_country, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, default_country, created_at",
+                )
+                .bind(TenantId::generate().as_str())
+                .bind(&new.name)
+                .bind(new.default_country.as_str())
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_into()
+            }
+
+            async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+                let row: Option<TenantRow> = sqlx::query_as(
+                    "SELECT id, name, default_country, created_at FROM tenants WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(Tenant::try_from).transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl UserStore for $store {
+            async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
+                let (_writer, mut tx) = self.begin_tx().await?;
+                let tenant: Option<(String,)> = sqlx::query_as("SELECT id FROM tenants WHERE id = $1")
+                    .bind(new.tenant_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if tenant.is_none() {
+                    return Err(StoreError::NotFound(format!("no tenant {}", new.tenant_id)));
+                }
+                let id = UserId::generate();
+                let inserted = sqlx::query_as::<_, UserRow>(&format!(
+                    "INSERT INTO users (id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id.as_str())
+                .bind(new.tenant_id.as_str())
+                .bind(new.email.as_str())
+                .bind(&new.name)
+                .bind(new.extension.as_deref())
+                .bind(new.number.as_ref().map(|n| n.as_str()))
+                .bind(new.is_admin)
+                .bind(new.password_hash.as_ref().map(|h| h.expose_secret()))
+                .bind(chrono::Utc::now())
+                .fetch_one(&mut *tx)
+                .await;
+                let row = match inserted {
+                    Ok(row) => row,
+                    Err(e) if StoreError::is_unique_violation(&e) => {
+                        return Err(StoreError::Conflict(format!(
+                            "tenant {} already has a user with email {} or extension {}",
+                            new.tenant_id,
+                            new.email,
+                            new.extension.as_deref().unwrap_or("-")
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                for link in &new.links {
+                    let owner: Option<(String,)> = sqlx::query_as("SELECT tenant_id FROM sources WHERE id = $1")
+                        .bind(link.source_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if owner.map(|(t,)| t) != Some(new.tenant_id.as_str().to_owned()) {
+                        return Err(StoreError::NotFound(format!(
+                            "tenant {} has no source {}",
+                            new.tenant_id, link.source_id
+                        )));
+                    }
+                    let linked = sqlx::query(
+                        "INSERT INTO user_links (source_id, external_id, user_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(link.source_id.as_str())
+                    .bind(&link.external_id)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await;
+                    match linked {
+                        Ok(_) => {}
+                        Err(e) if StoreError::is_unique_violation(&e) => {
+                            return Err(StoreError::Conflict(format!(
+                                "source {} already links {:?} to another user",
+                                link.source_id, link.external_id
+                            )));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                tx.commit().await?;
+                row.try_into()
+            }
+
+            async fn user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>, StoreError> {
+                let row: Option<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn users(&self, tenant: &TenantId) -> Result<Vec<User>, StoreError> {
+                let rows: Vec<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY name, id"
+                ))
+                .bind(tenant.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(User::try_from).collect()
+            }
+
+            async fn users_by_email(&self, email: &EmailAddress) -> Result<Vec<UserCredentials>, StoreError> {
+                let rows: Vec<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE email = $1 ORDER BY id"
+                ))
+                .bind(email.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(UserRow::into_credentials).collect()
+            }
+
+            async fn user_links(&self, tenant: &TenantId) -> Result<Vec<UserLink>, StoreError> {
+                let rows: Vec<UserLinkRow> = sqlx::query_as(
+                    "SELECT l.user_id, l.source_id, l.external_id FROM user_links l \
+                     JOIN users u ON u.id = l.user_id WHERE u.tenant_id = $1 \
+                     ORDER BY l.source_id, l.external_id",
+                )
+                .bind(tenant.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(UserLink::try_from).collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl SourceStore for $store {
+            async fn create_source(&self, new: &NewSource) -> Result<Source, StoreError> {
+                let inserted = sqlx::query_as::<_, SourceRow>(&format!(
+                    "INSERT INTO sources (id, tenant_id, kind, secret, account_id, api_url, api_key, created_at) \
+                     SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM tenants WHERE id = $8 \
+                     RETURNING {SOURCE_COLUMNS}"
+                ))
+                .bind(SourceId::generate().as_str())
+                .bind(new.kind.as_str())
+                .bind(new.secret.expose_secret())
+                .bind(new.account_id.as_deref())
+                .bind(new.api.as_ref().map(|a| a.url.as_str()))
+                .bind(new.api.as_ref().map(|a| a.key.expose_secret()))
+                .bind(chrono::Utc::now())
+                .bind(new.tenant_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                inserted
+                    .ok_or_else(|| StoreError::NotFound(format!("no tenant {}", new.tenant_id)))?
+                    .try_into()
+            }
+
+            async fn source(&self, id: &SourceId) -> Result<Option<Source>, StoreError> {
+                let row: Option<SourceRow> = sqlx::query_as(&format!(
+                    "SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1"
+                ))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(Source::try_from).transpose()
+            }
+
+            async fn sources(&self, tenant: &TenantId) -> Result<Vec<Source>, StoreError> {
+                let rows: Vec<SourceRow> = sqlx::query_as(&format!(
+                    "SELECT {SOURCE_COLUMNS} FROM sources WHERE tenant_id = $1 ORDER BY id"
+                ))
+                .bind(tenant.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(Source::try_from).collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl ClientStore for $store {
+            async fn create_client(&self, new: &NewOAuthClient) -> Result<OAuthClient, StoreError> {
+                let uris: Vec<&str> = new.redirect_uris.iter().map(|u| u.as_str()).collect();
+                let uris = serde_json::to_string(&uris)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let row: ClientRow = sqlx::query_as(
+                    "INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id, name, secret_hash, redirect_uris, created_at",
+                )
+                .bind(ClientId::generate().as_str())
+                .bind(&new.name)
+                .bind(&new.secret_hash)
+                .bind(uris)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_into()
+            }
+
+            async fn client(&self, id: &ClientId) -> Result<Option<OAuthClient>, StoreError> {
+                let row: Option<ClientRow> = sqlx::query_as(
+                    "SELECT id, name, secret_hash, redirect_uris, created_at FROM oauth_clients WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(OAuthClient::try_from).transpose()
+            }
+        }
+    };
+}
+
+pub(super) use impl_shared_stores;

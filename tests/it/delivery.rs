@@ -1,0 +1,425 @@
+//! Fan-out and delivery through the real parts: fixtures ingested over HTTP, hooks stored,
+//! the app's own delivery worker posting to a real recording receiver.
+
+use crate::support::tenant::{AcmeTenant, acme};
+use crate::support::{Receiver, Reply, TestApp, spawn_app_with};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use ringhook::config::{Backend, Settings};
+use ringhook::delivery::HookSecret;
+use ringhook::domain::UserId;
+use ringhook::storage::HookScope;
+use ringhook::storage::hooks::{Hook, NewHook};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn app(configure: impl FnOnce(&mut Settings)) -> (TestApp, AcmeTenant, Receiver) {
+    app_on(Backend::Sqlite, configure).await.unwrap()
+}
+
+async fn app_on(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<(TestApp, AcmeTenant, Receiver)> {
+    let app = spawn_app_with(backend, |s| {
+        s.call_settle_seconds = 0;
+        s.allow_private_targets = true;
+        s.delivery_retry_schedule_seconds = Some(vec![1, 1, 1]);
+        configure(s);
+    })
+    .await?;
+    let acme = acme(app.db.store.as_ref()).await;
+    Some((app, acme, Receiver::start().await))
+}
+
+async fn subscribe(
+    app: &TestApp,
+    acme: &AcmeTenant,
+    user: &UserId,
+    scope: HookScope,
+    event: &str,
+    url: &str,
+) -> Hook {
+    app.db
+        .store
+        .create_hook(&NewHook {
+            tenant_id: acme.tenant_id.clone(),
+            user_id: user.clone(),
+            grant_id: None,
+            scope,
+            event: event.into(),
+            target_url: url.into(),
+            secret: SecretString::from(HookSecret::generate().expose().to_owned()),
+        })
+        .await
+        .unwrap()
+}
+
+fn header_map(headers: &[(String, String)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    map
+}
+
+#[tokio::test]
+async fn every_trigger_reaches_the_subscribed_receiver_once_signed_by_standard_webhooks() {
+    let (app, acme, receiver) = app(|_| {}).await;
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "*",
+        &receiver.url("/alice"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let seen = receiver.wait_for(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        3,
+        "each trigger is delivered once"
+    );
+
+    let verifier = standardwebhooks::Webhook::new(hook.secret.expose_secret()).unwrap();
+    let mut types = Vec::new();
+    for request in &seen {
+        verifier
+            .verify(&request.body, &header_map(&request.headers))
+            .expect("a valid Standard Webhooks signature");
+        assert!(request.header("webhook-id").unwrap().starts_with("dlv_"));
+        assert!(
+            request
+                .header("user-agent")
+                .unwrap()
+                .starts_with("ringhook/")
+        );
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        types.push(request.json()["type"].as_str().unwrap().to_owned());
+    }
+    types.sort();
+    assert_eq!(types, ["call.answered", "call.ended", "call.ringing"]);
+    let stored = app.events(&acme.tenant_id).await;
+    let answered = stored
+        .iter()
+        .find(|e| e.event_type.as_str() == "call.answered")
+        .unwrap();
+    let delivered = seen
+        .iter()
+        .find(|r| r.json()["type"] == "call.answered")
+        .unwrap();
+    assert_eq!(delivered.json(), serde_json::to_value(answered).unwrap());
+}
+
+#[tokio::test]
+async fn user_hooks_get_their_own_calls_and_tenant_hooks_get_every_call() {
+    let (app, acme, receiver) = app(|_| {}).await;
+    subscribe(
+        &app,
+        &acme,
+        &acme.bob,
+        HookScope::User,
+        "*",
+        &receiver.url("/bob"),
+    )
+    .await;
+    subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.answered",
+        &receiver.url("/alice"),
+    )
+    .await;
+    subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::Tenant,
+        "*",
+        &receiver.url("/tenant"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    app.wait_for_event(&acme.tenant_id, "call.ended").await;
+    receiver.wait_for(4, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let paths: Vec<String> = receiver.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths.iter().filter(|p| *p == "/tenant").count(), 3);
+    assert_eq!(paths.iter().filter(|p| *p == "/alice").count(), 1);
+    assert_eq!(
+        paths.iter().filter(|p| *p == "/bob").count(),
+        0,
+        "Bob took no part in the call"
+    );
+}
+
+#[tokio::test]
+async fn a_410_gone_deletes_the_hook_and_nothing_more_is_sent() {
+    gone_deletes_the_hook(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_410_gone_deletes_the_hook_on_postgres() {
+    gone_deletes_the_hook(Backend::Postgres).await;
+}
+
+async fn gone_deletes_the_hook(backend: Backend) {
+    let Some((app, acme, receiver)) = app_on(backend, |_| {}).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    receiver.reply_with([Reply::status(410)]);
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "*",
+        &receiver.url("/gone"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    app.wait_for_event(&acme.tenant_id, "call.ended").await;
+    receiver.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        app.db
+            .store
+            .hook(&acme.tenant_id, &hook.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        receiver.requests().len() <= 2,
+        "deliveries stop once the hook is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_with_the_same_webhook_id_until_it_succeeds() {
+    retried_until_success(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_until_it_succeeds_on_postgres() {
+    retried_until_success(Backend::Postgres).await;
+}
+
+async fn retried_until_success(backend: Backend) {
+    let Some((app, acme, receiver)) = app_on(backend, |_| {}).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    receiver.reply_with([Reply::status(500).with_body("try later")]);
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.ringing",
+        &receiver.url("/r"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let seen = receiver.wait_for(2, WAIT).await;
+    assert_eq!(seen[0].header("webhook-id"), seen[1].header("webhook-id"));
+    assert!(seen[1].at.duration_since(seen[0].at) >= Duration::from_millis(700));
+
+    let history = app
+        .db
+        .store
+        .deliveries_of_hook(&acme.tenant_id, &hook.id, 10)
+        .await
+        .unwrap();
+    let delivery = wait_for_status(&app, &acme, &hook, "delivered").await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(delivery.attempts, 2);
+    assert_eq!(delivery.attempt_log[0].status_code, Some(500));
+    assert_eq!(
+        delivery.attempt_log[0].response_body.as_deref(),
+        Some("try later")
+    );
+    assert_eq!(delivery.attempt_log[1].status_code, Some(200));
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let (app, acme, receiver) = app(|_| {}).await;
+    receiver.reply_with([Reply::status(429).with_header("retry-after", "3")]);
+    subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.ringing",
+        &receiver.url("/r"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let seen = receiver.wait_for(2, WAIT).await;
+    let gap = seen[1].at.duration_since(seen[0].at);
+    assert!(
+        gap >= Duration::from_millis(2800),
+        "second attempt after {gap:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_slower_than_the_timeout_counts_as_a_failed_attempt() {
+    let (app, acme, receiver) = app(|s| s.delivery_timeout_seconds = 1).await;
+    receiver.reply_with([Reply::status(200).after(Duration::from_millis(2500))]);
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.ringing",
+        &receiver.url("/slow"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let delivery = wait_for_status(&app, &acme, &hook, "delivered").await;
+    assert_eq!(delivery.attempts, 2);
+    assert_eq!(delivery.attempt_log[0].status_code, None);
+    assert!(delivery.attempt_log[0].error.is_some());
+}
+
+#[tokio::test]
+async fn a_delivery_is_failed_once_its_retries_are_exhausted_and_can_be_retried_by_hand() {
+    let (app, acme, receiver) = app(|s| s.delivery_retry_schedule_seconds = Some(vec![1])).await;
+    receiver.reply_with([Reply::status(503), Reply::status(502)]);
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.ringing",
+        &receiver.url("/r"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let failed = wait_for_status(&app, &acme, &hook, "failed").await;
+    assert_eq!(failed.attempts, 2);
+
+    assert!(
+        app.db
+            .store
+            .retry_delivery(&acme.tenant_id, &failed.id, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    app.state.deliveries_queued.notify_one();
+    let delivered = wait_for_status(&app, &acme, &hook, "delivered").await;
+    assert_eq!(delivered.attempts, 3);
+}
+
+#[tokio::test]
+async fn a_private_target_is_never_called_when_private_targets_are_off() {
+    let (app, acme, receiver) = app(|s| s.allow_private_targets = false).await;
+    let hook = subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::User,
+        "call.ringing",
+        &receiver.url("/r"),
+    )
+    .await;
+
+    app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
+    let delivery = wait_for_attempts(&app, &acme, &hook, 1).await;
+    assert!(
+        delivery.attempt_log[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("refused"),
+        "{delivery:?}"
+    );
+    assert!(receiver.requests().is_empty());
+}
+
+#[tokio::test]
+async fn deliveries_to_one_target_are_held_to_its_rate_limit() {
+    let (app, acme, receiver) = app(|s| s.delivery_rate_per_second = 2).await;
+    subscribe(
+        &app,
+        &acme,
+        &acme.alice,
+        HookScope::Tenant,
+        "*",
+        &receiver.url("/r"),
+    )
+    .await;
+    for scenario in ["kazoo/inbound_answered", "kazoo/inbound_voicemail"] {
+        app.replay(&acme.kazoo, scenario).await;
+    }
+    let seen = receiver.wait_for(6, WAIT).await;
+    let span = seen[5].at.duration_since(seen[0].at);
+    assert!(
+        span >= Duration::from_millis(1400),
+        "6 requests at 2/s took {span:?}"
+    );
+}
+
+async fn wait_for_attempts(
+    app: &TestApp,
+    acme: &AcmeTenant,
+    hook: &Hook,
+    attempts: i64,
+) -> ringhook::storage::hooks::DeliveryView {
+    wait_for_delivery(app, acme, hook, |d| d.attempts >= attempts).await
+}
+
+async fn wait_for_status(
+    app: &TestApp,
+    acme: &AcmeTenant,
+    hook: &Hook,
+    status: &str,
+) -> ringhook::storage::hooks::DeliveryView {
+    wait_for_delivery(app, acme, hook, |d| d.status == status).await
+}
+
+/// The hook's first delivery that satisfies `done`, waiting up to `WAIT` for it.
+async fn wait_for_delivery(
+    app: &TestApp,
+    acme: &AcmeTenant,
+    hook: &Hook,
+    done: impl Fn(&ringhook::storage::hooks::DeliveryView) -> bool,
+) -> ringhook::storage::hooks::DeliveryView {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let history = app
+            .db
+            .store
+            .deliveries_of_hook(&acme.tenant_id, &hook.id, 10)
+            .await
+            .unwrap();
+        if let Some(d) = history.into_iter().find(&done) {
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery reached the expected state"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,18 @@
+//! Integration tests, built as one binary: the real server on a loopback port, real databases,
+//! the real `ringhook` binary for the CLI.
+
+mod support;
+
+mod calls;
+mod cli;
+mod delivery;
+mod durability;
+mod hooks_api;
+mod ingest;
+mod ingest_batch;
+mod oauth;
+mod openapi;
+mod ops;
+mod receiver;
+mod scenarios;
+mod storage_contract;
