@@ -194,19 +194,41 @@ async fn gone_deletes_the_hook(backend: Backend) {
     app.replay(&acme.kazoo, "kazoo/inbound_answered").await;
     app.wait_for_event(&acme.tenant_id, "call.ended").await;
     receiver.wait_for(1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(
-        app.db
-            .store
-            .hook(&acme.tenant_id, &hook.id)
-            .await
-            .unwrap()
-            .is_none()
+    let deadline = std::time::Instant::now() + WAIT;
+    while app
+        .db
+        .store
+        .hook(&acme.tenant_id, &hook.id)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook outlived its 410"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Deliveries already in flight when the 410 came may still arrive (one per trigger at
+    // most); after that, and never as a retry, nothing is sent. (On PostgreSQL an ingest
+    // that fanned out while the hook was being deleted may leave a row behind: it is never
+    // claimed, since claims join hooks, and pruning removes it.)
+    let sent_before = receiver.requests().len();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let requests = receiver.requests();
+    assert_eq!(
+        requests.len(),
+        sent_before,
+        "nothing is sent once the hook is gone"
     );
-    assert!(
-        receiver.requests().len() <= 2,
-        "deliveries stop once the hook is gone"
-    );
+    let mut ids: Vec<&str> = requests
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), requests.len(), "a 410 is never retried");
+    assert!(requests.len() <= 3, "one request per trigger at most");
 }
 
 #[tokio::test]
