@@ -30,6 +30,148 @@ macro_rules! impl_hook_store {
                 created_at: DateTime<Utc>,
             }
 
+            type Conn = <$db as sqlx::Database>::Connection;
+
+            /// Rows written per multi-row statement when recording a round's results: a round
+            /// costs a handful of statements whatever its size, and stays far below both
+            /// backends' bound-parameter limits.
+            const RESULTS_PER_STATEMENT: usize = 500;
+
+            /// One history row per attempt made (a deferred delivery made none).
+            async fn insert_attempts(conn: &mut Conn, results: &[DeliveryResult], now: DateTime<Utc>) -> Result<(), StoreError> {
+                let attempts: Vec<(&DeliveryResult, &AttemptRecord)> =
+                    results.iter().filter_map(|r| r.attempt.as_ref().map(|a| (r, a))).collect();
+                if attempts.is_empty() {
+                    return Ok(());
+                }
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, error, response_body) ",
+                );
+                insert.push_values(attempts, |mut row, (result, attempt)| {
+                    row.push_bind(result.id.as_str())
+                        .push_bind(now)
+                        .push_bind(attempt.status_code.map(i64::from))
+                        .push_bind(attempt.duration_ms)
+                        .push_bind(attempt.error.as_deref())
+                        .push_bind(attempt.response_body.as_deref());
+                });
+                insert.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// Moves every claimed delivery to its next state and releases its lease, in one
+            /// statement. A row whose lease was taken over (ours expired) is left alone.
+            async fn update_deliveries(conn: &mut Conn, results: &[DeliveryResult], now: DateTime<Utc>) -> Result<(), StoreError> {
+                let rows: Vec<(&DeliveryResult, &'static str, DateTime<Utc>, bool)> = results
+                    .iter()
+                    .filter_map(|result| {
+                        let (status, next_at, counted) = match &result.next {
+                            NextStep::Delivered => ("delivered", now, true),
+                            NextStep::RetryAt(at) => ("pending", *at, true),
+                            NextStep::Failed => ("failed", now, true),
+                            NextStep::Deferred(at) => ("pending", *at, false),
+                            NextStep::HookGone => return None,
+                        };
+                        Some((result, status, next_at, counted))
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut update = sqlx::QueryBuilder::<$db>::new(
+                    "WITH r (id, lease_token, status, next_attempt_at, counted, status_code, error) AS (",
+                );
+                update.push_values(rows, |mut row, (result, status, next_at, counted)| {
+                    let attempt = result.attempt.as_ref();
+                    row.push_bind(result.id.as_str())
+                        .push_bind(result.lease_token.as_str())
+                        .push_bind(status)
+                        .push_bind(next_at)
+                        .push_bind(i64::from(counted))
+                        .push_bind(attempt.and_then(|a| a.status_code).map(i64::from))
+                        .push_bind(attempt.and_then(|a| a.error.as_deref()));
+                });
+                update.push(
+                    ") UPDATE deliveries SET status = r.status, next_attempt_at = r.next_attempt_at, \
+                     attempts = deliveries.attempts + r.counted, \
+                     last_status_code = COALESCE(r.status_code, deliveries.last_status_code), \
+                     last_error = r.error, lease_token = NULL, updated_at = ",
+                );
+                update.push_bind(now);
+                update.push(" FROM r WHERE deliveries.id = r.id AND deliveries.lease_token = r.lease_token");
+                update.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// A hook that took a delivery in this round is healthy again; a hook whose attempts
+            /// all failed starts (or goes on) failing, and is disabled once it has failed for
+            /// `disable_after` without a single success.
+            async fn update_hook_health(
+                conn: &mut Conn,
+                results: &[DeliveryResult],
+                now: DateTime<Utc>,
+                disable_after: chrono::TimeDelta,
+            ) -> Result<(), StoreError> {
+                let mut healthy = std::collections::BTreeSet::new();
+                let mut failing = std::collections::BTreeSet::new();
+                for result in results {
+                    match result.next {
+                        NextStep::Delivered => {
+                            healthy.insert(result.hook_id.as_str());
+                        }
+                        NextStep::RetryAt(_) | NextStep::Failed => {
+                            failing.insert(result.hook_id.as_str());
+                        }
+                        NextStep::Deferred(_) | NextStep::HookGone => {}
+                    }
+                }
+                let failing: Vec<&str> = failing.difference(&healthy).copied().collect();
+                if !healthy.is_empty() {
+                    let mut clear = sqlx::QueryBuilder::<$db>::new("UPDATE hooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (");
+                    push_ids(&mut clear, healthy.into_iter());
+                    clear.build().execute(&mut *conn).await?;
+                }
+                if !failing.is_empty() {
+                    let mut mark = sqlx::QueryBuilder::<$db>::new("UPDATE hooks SET failing_since = COALESCE(failing_since, ");
+                    mark.push_bind(now);
+                    mark.push("), status = CASE WHEN failing_since IS NOT NULL AND failing_since <= ");
+                    mark.push_bind(now - disable_after);
+                    mark.push(" THEN 'disabled' ELSE status END, disabled_reason = CASE WHEN failing_since IS NOT NULL AND failing_since <= ");
+                    mark.push_bind(now - disable_after);
+                    mark.push(" THEN 'failing continuously since ' || failing_since ELSE disabled_reason END WHERE id IN (");
+                    push_ids(&mut mark, failing.into_iter());
+                    mark.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// A `410 Gone` removes the subscription and whatever it still had queued.
+            async fn delete_gone_hooks(conn: &mut Conn, results: &[DeliveryResult]) -> Result<(), StoreError> {
+                let gone: std::collections::BTreeSet<&str> = results
+                    .iter()
+                    .filter(|r| matches!(r.next, NextStep::HookGone))
+                    .map(|r| r.hook_id.as_str())
+                    .collect();
+                if gone.is_empty() {
+                    return Ok(());
+                }
+                for table in ["DELETE FROM hooks WHERE id IN (", "DELETE FROM deliveries WHERE hook_id IN ("] {
+                    let mut delete = sqlx::QueryBuilder::<$db>::new(table);
+                    push_ids(&mut delete, gone.iter().copied());
+                    delete.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Appends `id, id, ...)` as bound parameters.
+            fn push_ids<'q>(query: &mut sqlx::QueryBuilder<'q, $db>, ids: impl Iterator<Item = &'q str>) {
+                let mut list = query.separated(", ");
+                for id in ids {
+                    list.push_bind(id);
+                }
+                list.push_unseparated(")");
+            }
+
             fn corrupt(what: &str, value: &str) -> StoreError {
                 StoreError::Corrupt(format!("{what} {value:?}"))
             }
@@ -290,81 +432,16 @@ macro_rules! impl_hook_store {
                 }
 
                 async fn record_results(&self, results: &[DeliveryResult], now: DateTime<Utc>, disable_after: chrono::TimeDelta) -> Result<(), StoreError> {
-                    let (_writer, mut tx) = self.begin_tx().await?;
-                    for result in results {
-                        if let Some(attempt) = &result.attempt {
-                            sqlx::query(
-                                "INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, error, response_body) \
-                                 VALUES ($1, $2, $3, $4, $5, $6)",
-                            )
-                            .bind(result.id.as_str())
-                            .bind(now)
-                            .bind(attempt.status_code.map(i64::from))
-                            .bind(attempt.duration_ms)
-                            .bind(attempt.error.as_deref())
-                            .bind(attempt.response_body.as_deref())
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        let status_code = result.attempt.as_ref().and_then(|a| a.status_code).map(i64::from);
-                        let error = result.attempt.as_ref().and_then(|a| a.error.clone());
-                        let (status, next_at, counted) = match &result.next {
-                            NextStep::Delivered => ("delivered", now, true),
-                            NextStep::RetryAt(at) => ("pending", *at, true),
-                            NextStep::Failed => ("failed", now, true),
-                            NextStep::Deferred(at) => ("pending", *at, false),
-                            NextStep::HookGone => {
-                                for sql in [
-                                    "DELETE FROM hooks WHERE id = $1",
-                                    "DELETE FROM deliveries WHERE hook_id = $1",
-                                ] {
-                                    sqlx::query(sql)
-                                        .bind(result.hook_id.as_str())
-                                        .execute(&mut *tx)
-                                        .await?;
-                                }
-                                continue;
-                            }
-                        };
-                        sqlx::query(
-                            "UPDATE deliveries SET status = $1, next_attempt_at = $2, attempts = attempts + $3, \
-                             last_status_code = COALESCE($4, last_status_code), last_error = $5, lease_token = NULL, updated_at = $6 \
-                             WHERE id = $7 AND lease_token = $8",
-                        )
-                        .bind(status)
-                        .bind(next_at)
-                        .bind(i64::from(counted))
-                        .bind(status_code)
-                        .bind(error.as_deref())
-                        .bind(now)
-                        .bind(result.id.as_str())
-                        .bind(&result.lease_token)
-                        .execute(&mut *tx)
-                        .await?;
-                        match result.next {
-                            NextStep::Delivered => {
-                                sqlx::query("UPDATE hooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-                                    .bind(result.hook_id.as_str())
-                                    .execute(&mut *tx)
-                                    .await?;
-                            }
-                            NextStep::RetryAt(_) | NextStep::Failed => {
-                                sqlx::query(
-                                    "UPDATE hooks SET failing_since = COALESCE(failing_since, $1), \
-                                     status = CASE WHEN failing_since IS NOT NULL AND failing_since <= $2 THEN 'disabled' ELSE status END, \
-                                     disabled_reason = CASE WHEN failing_since IS NOT NULL AND failing_since <= $2 \
-                                       THEN 'failing continuously since ' || failing_since ELSE disabled_reason END \
-                                     WHERE id = $3",
-                                )
-                                .bind(now)
-                                .bind(now - disable_after)
-                                .bind(result.hook_id.as_str())
-                                .execute(&mut *tx)
-                                .await?;
-                            }
-                            _ => {}
-                        }
+                    if results.is_empty() {
+                        return Ok(());
                     }
+                    let (_writer, mut tx) = self.begin_tx().await?;
+                    for chunk in results.chunks(RESULTS_PER_STATEMENT) {
+                        insert_attempts(&mut tx, chunk, now).await?;
+                        update_deliveries(&mut tx, chunk, now).await?;
+                    }
+                    update_hook_health(&mut tx, results, now, disable_after).await?;
+                    delete_gone_hooks(&mut tx, results).await?;
                     tx.commit().await?;
                     Ok(())
                 }

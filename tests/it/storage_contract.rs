@@ -7,6 +7,10 @@ use ringhook::domain::{
 use ringhook::storage::{
     NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage, StoreError, Tenant,
 };
+use chrono::{DateTime, TimeDelta, Utc};
+use ringhook::domain::{DeliveryId, HookId};
+use ringhook::storage::HookScope;
+use ringhook::storage::hooks::{DeliveryResult, NewHook, NextStep};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Stamps out `sqlite::name` and `postgres::name` for each contract test.
@@ -52,6 +56,9 @@ contract!(
     a_source_for_an_unknown_tenant_is_refused,
     a_client_keeps_its_redirect_uris_verbatim,
     the_password_hash_is_only_returned_for_login,
+    a_hook_failing_for_the_disable_time_is_disabled,
+    one_delivered_attempt_ends_a_failing_streak,
+    a_gone_hook_is_deleted_with_its_queue,
 );
 
 fn us() -> CountryCode {
@@ -319,4 +326,116 @@ async fn the_password_hash_is_only_returned_for_login(store: &dyn Storage) {
     );
     let listed = format!("{:?}", store.users(&t.id).await.unwrap());
     assert!(!listed.contains("argon2"));
+}
+
+/// A hook of Alice's, in a fresh tenant.
+async fn alice_hook(store: &dyn Storage) -> (TenantId, HookId) {
+    let tenant = tenant(store, "Acme").await.id;
+    let alice = store
+        .create_user(&new_user(&tenant, "alice@acme.test"))
+        .await
+        .unwrap();
+    let hook = store
+        .create_hook(&NewHook {
+            tenant_id: tenant.clone(),
+            user_id: alice.id,
+            grant_id: None,
+            scope: HookScope::User,
+            event: "*".into(),
+            target_url: "https://hooks.example.com/h".into(),
+            secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
+        })
+        .await
+        .unwrap();
+    (tenant, hook.id)
+}
+
+/// One round's result for a delivery of `hook` (the delivery row itself does not matter here:
+/// hook health and 410 handling are decided per hook).
+fn result(hook: &HookId, next: NextStep) -> DeliveryResult {
+    DeliveryResult {
+        id: DeliveryId::generate(),
+        lease_token: "lease".into(),
+        hook_id: hook.clone(),
+        attempt: None,
+        next,
+    }
+}
+
+async fn record(store: &dyn Storage, results: &[DeliveryResult], at: DateTime<Utc>) {
+    store
+        .record_results(results, at, TimeDelta::hours(DISABLE_AFTER_HOURS))
+        .await
+        .unwrap();
+}
+
+const DISABLE_AFTER_HOURS: i64 = 120;
+
+async fn a_hook_failing_for_the_disable_time_is_disabled(store: &dyn Storage) {
+    let (tenant, hook) = alice_hook(store).await;
+    let start = Utc::now();
+    record(store, &[result(&hook, NextStep::Failed)], start).await;
+    let almost = start + TimeDelta::hours(DISABLE_AFTER_HOURS) - TimeDelta::seconds(1);
+    record(store, &[result(&hook, NextStep::RetryAt(almost))], almost).await;
+    let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
+    assert!(stored.active, "not failing long enough yet");
+
+    let past = start + TimeDelta::hours(DISABLE_AFTER_HOURS) + TimeDelta::seconds(1);
+    record(store, &[result(&hook, NextStep::Failed)], past).await;
+    let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
+    assert!(!stored.active);
+    assert!(
+        stored
+            .disabled_reason
+            .unwrap()
+            .starts_with("failing continuously since"),
+    );
+}
+
+async fn one_delivered_attempt_ends_a_failing_streak(store: &dyn Storage) {
+    let (tenant, hook) = alice_hook(store).await;
+    let start = Utc::now();
+    record(store, &[result(&hook, NextStep::Failed)], start).await;
+    // Concurrent attempts of one round: a single success is enough.
+    let mixed = start + TimeDelta::hours(1);
+    record(
+        store,
+        &[
+            result(&hook, NextStep::Failed),
+            result(&hook, NextStep::Delivered),
+            result(&hook, NextStep::Failed),
+        ],
+        mixed,
+    )
+    .await;
+    let later = start + TimeDelta::hours(DISABLE_AFTER_HOURS) + TimeDelta::hours(1);
+    record(store, &[result(&hook, NextStep::Failed)], later).await;
+    let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
+    assert!(stored.active, "the streak restarted at the last failure");
+}
+
+async fn a_gone_hook_is_deleted_with_its_queue(store: &dyn Storage) {
+    let (tenant, hook) = alice_hook(store).await;
+    let (other_tenant, other) = alice_hook(store).await;
+    record(
+        store,
+        &[
+            result(&hook, NextStep::Delivered),
+            result(&hook, NextStep::HookGone),
+        ],
+        Utc::now(),
+    )
+    .await;
+    assert!(store.hook(&tenant, &hook).await.unwrap().is_none());
+    assert!(
+        store
+            .deliveries_of_hook(&tenant, &hook, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store.hook(&other_tenant, &other).await.unwrap().is_some(),
+        "other hooks are untouched"
+    );
 }
