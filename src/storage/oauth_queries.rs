@@ -49,27 +49,6 @@ macro_rules! impl_oauth_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn grant_with_admin(
-                conn: &mut Conn,
-                grant_id: &str,
-            ) -> Result<Option<(Grant, bool)>, StoreError> {
-                let row: Option<(String, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, bool)> =
-                    sqlx::query_as(&format!(
-                        "SELECT {GRANT_COLUMNS}, u.is_admin FROM oauth_grants g \
-                         JOIN users u ON u.id = g.user_id WHERE g.id = $1"
-                    ))
-                    .bind(grant_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                row.map(|(id, client_id, user_id, tenant_id, scope, created_at, revoked_at, admin)| {
-                    let grant = Grant::try_from(GrantRow {
-                        id, client_id, user_id, tenant_id, scope, created_at, revoked_at,
-                    })?;
-                    Ok((grant, admin))
-                })
-                .transpose()
-            }
-
             async fn insert_refresh_token(
                 conn: &mut Conn,
                 token_hash: &str,
@@ -227,53 +206,62 @@ macro_rules! impl_oauth_store {
                 }
 
                 async fn refresh(&self, req: &RefreshRequest<'_>) -> Result<RefreshOutcome, StoreError> {
-                    let (_writer, mut tx) = self.begin_tx().await?;
-                    let current: Option<(String,)> = sqlx::query_as(
-                        "UPDATE oauth_refresh_tokens SET retired_at = $1 \
-                         WHERE token_hash = $2 AND retired_at IS NULL RETURNING grant_id",
-                    )
-                    .bind(req.now)
-                    .bind(req.token_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let grant_id = match current {
-                        Some((grant_id,)) => grant_id,
-                        None => {
-                            let retired: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-                                "SELECT grant_id, retired_at FROM oauth_refresh_tokens WHERE token_hash = $1",
-                            )
-                            .bind(req.token_hash)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                            let Some((grant_id, Some(retired_at))) = retired else {
-                                return Ok(RefreshOutcome::Invalid);
-                            };
-                            if req.now - retired_at > req.grace {
-                                let owner = grant_with_admin(&mut tx, &grant_id).await?;
-                                if owner.is_none_or(|(g, _)| &g.client_id != req.client_id) {
-                                    return Ok(RefreshOutcome::Invalid);
-                                }
-                                grant_revoked(&mut tx, &grant_id, req.now).await?;
-                                tx.commit().await?;
-                                return Ok(RefreshOutcome::Reused {
-                                    revoked: $crate::storage::oauth_rows::grant_id(&grant_id)?,
-                                });
-                            }
-                            grant_id
-                        }
-                    };
-                    let Some((grant, user_is_admin)) = grant_with_admin(&mut tx, &grant_id).await? else {
+                    // Decided on a read outside the write lock; the one write below re-checks
+                    // what a concurrent request could have changed (the grant's revocation).
+                    let row: Option<(Option<DateTime<Utc>>, String, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, bool)> =
+                        sqlx::query_as(&format!(
+                            "SELECT t.retired_at, {GRANT_COLUMNS}, u.is_admin FROM oauth_refresh_tokens t \
+                             JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id \
+                             WHERE t.token_hash = $1"
+                        ))
+                        .bind(req.token_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let Some((retired_at, id, client_id, user_id, tenant_id, scope, created_at, revoked_at, user_is_admin)) = row else {
                         return Ok(RefreshOutcome::Invalid);
                     };
-                    // Returning early drops the transaction, which rolls the retirement back.
-                    if grant.revoked_at.is_some() || &grant.client_id != req.client_id {
+                    let grant_id = id.clone();
+                    let grant = Grant::try_from(GrantRow {
+                        id, client_id, user_id, tenant_id, scope, created_at, revoked_at,
+                    })?;
+                    if &grant.client_id != req.client_id {
+                        return Ok(RefreshOutcome::Invalid);
+                    }
+                    if retired_at.is_some_and(|retired_at| req.now - retired_at > req.grace) {
+                        let (_writer, mut tx) = self.begin_tx().await?;
+                        grant_revoked(&mut tx, &grant_id, req.now).await?;
+                        tx.commit().await?;
+                        return Ok(RefreshOutcome::Reused { revoked: grant.id });
+                    }
+                    if grant.revoked_at.is_some() {
                         return Ok(RefreshOutcome::Invalid);
                     }
                     if req.scope.is_some_and(|s| !s.is_subset_of(grant.scope)) {
                         return Ok(RefreshOutcome::ScopeNotGranted);
                     }
-                    insert_refresh_token(&mut tx, req.successor_hash, &grant_id, req.now).await?;
-                    tx.commit().await?;
+                    // One statement: store the successor and retire the presented token (keeping
+                    // an earlier retirement, so the grace window never grows). The successor is
+                    // derived from the presented token, so parallel refreshes write the same rows.
+                    let _writer = self.write_lock().await;
+                    let rotated = sqlx::query(
+                        "WITH rotation (token_hash, grant_id, created_at, retired_at) AS \
+                           (VALUES ($1, $3, $4, NULL), ($2, $3, $4, $4)) \
+                         INSERT INTO oauth_refresh_tokens (token_hash, grant_id, created_at, retired_at) \
+                         SELECT token_hash, grant_id, created_at, retired_at FROM rotation \
+                         WHERE EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = $3 AND g.revoked_at IS NULL) \
+                         ON CONFLICT (token_hash) DO UPDATE \
+                         SET retired_at = COALESCE(oauth_refresh_tokens.retired_at, excluded.retired_at)",
+                    )
+                    .bind(req.successor_hash)
+                    .bind(req.token_hash)
+                    .bind(&grant_id)
+                    .bind(req.now)
+                    .execute(&self.pool)
+                    .await?;
+                    if rotated.rows_affected() == 0 {
+                        // Revoked between the read and the write.
+                        return Ok(RefreshOutcome::Invalid);
+                    }
                     Ok(RefreshOutcome::Rotated { grant, user_is_admin })
                 }
 

@@ -59,6 +59,11 @@ impl PostgresStore {
     ) -> Result<(Option<()>, sqlx::Transaction<'_, sqlx::Postgres>), sqlx::Error> {
         Ok((None, self.pool.begin().await?))
     }
+
+    /// PostgreSQL needs no process-wide write lock: rows lock themselves.
+    async fn write_lock(&self) -> Option<()> {
+        None
+    }
 }
 
 impl_shared_stores!(PostgresStore, sqlx::Postgres);

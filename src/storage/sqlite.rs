@@ -79,6 +79,11 @@ impl SqliteStore {
     ) -> Result<(WriterGuard<'_>, sqlx::Transaction<'_, sqlx::Sqlite>), sqlx::Error> {
         self.begin_write("").await
     }
+
+    /// The write lock alone, for a write that is one statement (no transaction needed).
+    async fn write_lock(&self) -> WriterGuard<'_> {
+        Some(self.writer.lock().await)
+    }
 }
 
 impl_shared_stores!(SqliteStore, sqlx::Sqlite);

@@ -1,16 +1,16 @@
 //! One contract for every storage backend: each test below runs on SQLite always and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set, each in its own fresh database.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, RedirectUri, SourceId, SourceKind, TenantId, WebUrl,
 };
-use ringhook::storage::{
-    NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage, StoreError, Tenant,
-};
-use chrono::{DateTime, TimeDelta, Utc};
 use ringhook::domain::{DeliveryId, HookId};
 use ringhook::storage::HookScope;
 use ringhook::storage::hooks::{DeliveryResult, NewHook, NextStep};
+use ringhook::storage::{
+    NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage, StoreError, Tenant,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Stamps out `sqlite::name` and `postgres::name` for each contract test.

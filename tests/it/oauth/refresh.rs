@@ -47,9 +47,19 @@ async fn reusing_a_retired_token_within_the_grace_window_returns_the_same_succes
 
 #[tokio::test]
 async fn reusing_a_retired_token_after_the_grace_window_revokes_the_grant() {
-    let f = fixture_on(Backend::Sqlite, |s| s.oauth_refresh_grace_seconds = 0)
-        .await
-        .unwrap();
+    reuse_after_grace_revokes(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reusing_a_retired_token_after_the_grace_window_revokes_the_grant_on_postgres() {
+    reuse_after_grace_revokes(Backend::Postgres).await;
+}
+
+async fn reuse_after_grace_revokes(backend: Backend) {
+    let Some(f) = fixture_on(backend, |s| s.oauth_refresh_grace_seconds = 0).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
     let first = f.tokens_for("alice@acme.example", "calls:read").await;
     let second: Value = f
         .refresh(str_of(&first, "refresh_token"))
