@@ -7,7 +7,8 @@
 //! 2. Steady state: raw events posted at a fixed rate (500/s by default) while the server
 //!    delivers; latency from posting the raw event to its trigger's first arrival.
 //!
-//! Run: `cargo bench --bench delivery` (`TEST_DATABASE_URL` adds PostgreSQL).
+//! Run: `cargo bench --bench delivery` (`TEST_DATABASE_URL` adds PostgreSQL;
+//! `BENCH_SKIP_SQLITE=1` leaves SQLite out, `BENCH_CALLS` sets the backlog size).
 
 mod common;
 
@@ -230,8 +231,11 @@ async fn add_history(db: &BenchDb, rows: usize) {
         sqlx::query(&sql).execute(&pool).await.unwrap();
         pool.close().await;
     } else {
+        // History grows over weeks in production, with autovacuum's ANALYZE keeping the
+        // planner's statistics current; after a bulk insert they must be refreshed by hand.
         let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
         sqlx::query(&sql).execute(&pool).await.unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
         pool.close().await;
     }
 }
