@@ -4,8 +4,9 @@
 //!
 //! The writer takes what is queued when it is ready (never waiting to fill a batch), up to
 //! [`MAX_BATCH_EVENTS`]; while one batch commits, the next one queues. Every request is
-//! answered only after the commit that holds its events; if a batch fails, every request in it
-//! gets the error and nothing of it is stored, so each source retries.
+//! answered only after the commit that holds its events. If a batch fails, its requests are
+//! applied again one by one, so a request that cannot be stored is refused alone (nothing of it
+//! is kept, and its source retries) while the others of its batch are stored.
 
 use super::pipeline::{IngestJob, IngestSummary, apply_batch};
 use crate::normalizer::NormalizerConfig;
@@ -25,8 +26,8 @@ pub const QUEUE_REQUESTS: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    /// The batch holding the request's events was rolled back; the source should retry.
-    #[error("the ingest batch failed and was rolled back")]
+    /// The request's events could not be stored and were rolled back; the source should retry.
+    #[error("the request's events could not be stored and were rolled back")]
     Batch(#[source] Arc<StoreError>),
     #[error("the ingest writer has stopped")]
     Stopped,
@@ -107,30 +108,59 @@ async fn run(
             batch.push(next);
         }
         let (jobs, replies): (Vec<IngestJob>, Vec<Reply>) = batch.into_iter().unzip();
-        // A panic must not take the writer (and with it all ingest) down: it fails the batch.
-        let applied = AssertUnwindSafe(apply_batch(store.as_ref(), &config, &jobs))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Corrupt("ingest batch panicked".into())));
-        match applied {
+        match apply_guarded(store.as_ref(), &config, &jobs).await {
             Ok(summaries) => {
                 for (reply, summary) in replies.into_iter().zip(summaries) {
                     // The request may have gone (client hung up): its events are committed.
                     let _ = reply.send(Ok(summary));
                 }
             }
+            Err(error) if jobs.len() == 1 => refuse(replies, error, events),
             Err(error) => {
-                tracing::error!(
+                // One request that cannot be stored must not refuse the others: each is
+                // applied alone, in order, so only the ones that fail on their own are refused.
+                tracing::warn!(
                     error = format!("{error:#}"),
                     requests = jobs.len(),
                     events,
-                    "ingest batch failed; every request in it is refused"
+                    "ingest batch failed; applying its requests one by one"
                 );
-                let error = Arc::new(error);
-                for reply in replies {
-                    let _ = reply.send(Err(WriteError::Batch(error.clone())));
+                for (job, reply) in jobs.iter().zip(replies) {
+                    match apply_guarded(store.as_ref(), &config, std::slice::from_ref(job)).await {
+                        Ok(mut summary) => {
+                            let _ = reply.send(Ok(summary.remove(0)));
+                        }
+                        Err(error) => refuse(vec![reply], error, job.events.len()),
+                    }
                 }
             }
         }
+    }
+}
+
+/// Applies the jobs in one transaction. A panic must not take the writer (and with it all
+/// ingest) down: it fails the transaction like any error.
+async fn apply_guarded(
+    store: &dyn Storage,
+    config: &NormalizerConfig,
+    jobs: &[IngestJob],
+) -> Result<Vec<IngestSummary>, StoreError> {
+    AssertUnwindSafe(apply_batch(store, config, jobs))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Corrupt("ingest batch panicked".into())))
+}
+
+/// Answers requests whose events were rolled back: each source retries.
+fn refuse(replies: Vec<Reply>, error: StoreError, events: usize) {
+    tracing::error!(
+        error = format!("{error:#}"),
+        requests = replies.len(),
+        events,
+        "ingest request refused; nothing of it was stored"
+    );
+    let error = Arc::new(error);
+    for reply in replies {
+        let _ = reply.send(Err(WriteError::Batch(error.clone())));
     }
 }
