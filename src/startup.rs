@@ -8,7 +8,7 @@ use crate::delivery::wakeup::{self, DeliveryWakeup};
 use crate::delivery::worker::{DeliveryWorker, WorkerSettings};
 use crate::delivery::{ClientSettings, DeliveryClient, RateLimiter};
 use crate::hooks;
-use crate::http::{AppState, middleware, ops};
+use crate::http::{AppState, middleware, ops, unmatched};
 use crate::ingest;
 use crate::maintenance;
 use crate::metrics::Metrics;
@@ -16,7 +16,7 @@ use crate::oauth::{self, OAuthServer};
 use crate::storage::{self, Storage};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, ResponseError, web};
+use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
 use std::num::NonZeroU32;
@@ -195,6 +195,9 @@ fn serve(
     click_to_call: web::Data<ClickToCall>,
 ) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
+    let known_paths = web::Data::new(unmatched::KnownPaths::from_document(
+        &crate::openapi::document(),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -213,9 +216,8 @@ fn serve(
             .configure(hooks::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
-            .default_service(web::to(|| async {
-                ops::not_found().await.error_response()
-            }))
+            .app_data(known_paths.clone())
+            .default_service(web::to(unmatched::unmatched))
     })
     .disable_signals()
     .shutdown_timeout(30)

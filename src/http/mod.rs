@@ -3,5 +3,6 @@
 pub mod middleware;
 pub mod ops;
 pub mod state;
+pub mod unmatched;
 
 pub use state::AppState;

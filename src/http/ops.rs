@@ -59,8 +59,3 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .content_type("text/plain; version=0.0.4")
         .body(text))
 }
-
-/// Any route that does not exist.
-pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
-}

@@ -53,6 +53,32 @@ async fn unknown_routes_answer_problem_json_404() {
 }
 
 #[tokio::test]
+async fn a_method_a_path_does_not_serve_answers_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/v1/hooks", "GET, POST"),
+        (reqwest::Method::PUT, "/v1/hooks/hook_01jabc", "GET, DELETE"),
+        (reqwest::Method::GET, "/oauth/token", "POST"),
+        (reqwest::Method::GET, "/ingest/src_anything", "POST"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+}
+
+#[tokio::test]
 async fn bodies_over_the_configured_limit_answer_413() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.max_body_bytes = 2048)
         .await
