@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ringhook::admin::cli::{
-    ClientCommand, GrantCommand, SourceCommand, TenantCommand, UserCommand,
+    ClientCommand, GrantCommand, QueueCommand, SourceCommand, TenantCommand, UserCommand,
 };
 use ringhook::admin::{Cli, Command, commands};
 use ringhook::config::Settings;
@@ -79,6 +79,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Source(SourceCommand::Create(args)) => {
             commands::create_source(store.as_ref(), &args, &settings.public_base()).await?
+        }
+        Command::Queue(QueueCommand::Set(args)) => {
+            commands::set_queue(store.as_ref(), &args).await?
+        }
+        Command::Queue(QueueCommand::List(args)) => {
+            commands::list_queues(store.as_ref(), &args).await?
+        }
+        Command::Queue(QueueCommand::Delete(args)) => {
+            commands::delete_queue(store.as_ref(), &args).await?
         }
         Command::Events(args) => commands::list_events(store.as_ref(), &args).await?,
         Command::Simulate(args) => {

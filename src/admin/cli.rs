@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage sources (phone systems that push events).
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Name a source's queues, so queue triggers carry a readable name.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// List a tenant's call events, newest first, as subscribers receive them.
     Events(EventsArgs),
     /// Replay a folder of raw fixtures against a running server, signed as the source signs.
@@ -182,4 +185,39 @@ pub struct SourceCreate {
     /// Credential for the PBX's API (requires --api-url).
     #[arg(long, requires = "api_url")]
     pub api_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Give a queue its readable name (replacing an earlier one).
+    Set(QueueSet),
+    /// List a source's named queues.
+    List(QueueList),
+    /// Forget a queue's name.
+    Delete(QueueRef),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueSet {
+    #[arg(long)]
+    pub source: String,
+    /// The id the source uses for the queue (Kazoo queue id).
+    #[arg(long = "queue-id", value_name = "ID")]
+    pub queue_id: String,
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueList {
+    #[arg(long)]
+    pub source: String,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueRef {
+    #[arg(long)]
+    pub source: String,
+    #[arg(long = "queue-id", value_name = "ID")]
+    pub queue_id: String,
 }

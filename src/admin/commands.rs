@@ -2,7 +2,8 @@
 //! transaction, and returns the JSON object the CLI prints.
 
 use super::cli::{
-    ClientCreate, ClientRef, GrantList, GrantRef, SourceCreate, TenantCreate, UserCreate,
+    ClientCreate, ClientRef, GrantList, GrantRef, QueueList, QueueRef, QueueSet, SourceCreate,
+    TenantCreate, UserCreate,
 };
 use crate::credentials::{self, CredentialError};
 use crate::domain::{
@@ -11,8 +12,8 @@ use crate::domain::{
 };
 use crate::normalizer::model::EventType;
 use crate::storage::{
-    EventQuery, NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage,
-    StoreError,
+    EventQuery, NamedQueue, NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi,
+    Storage, StoreError,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -245,6 +246,36 @@ pub async fn create_source(
         _ => format!("{public_base}/ingest/{}", source.id),
     };
     Ok(json!({"id": source.id, "kind": source.kind, "ingest_url": ingest_url, "secret": secret}))
+}
+
+fn source_id(raw: &str) -> Result<SourceId, AdminError> {
+    SourceId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a source id (src_…)")))
+}
+
+pub async fn set_queue(store: &dyn Storage, args: &QueueSet) -> Result<Value, AdminError> {
+    let queue = NamedQueue {
+        source_id: source_id(&args.source)?,
+        external_id: non_blank("queue-id", &args.queue_id)?,
+        name: non_blank("name", &args.name)?,
+    };
+    store.name_queue(&queue).await?;
+    Ok(json!(queue))
+}
+
+pub async fn list_queues(store: &dyn Storage, args: &QueueList) -> Result<Value, AdminError> {
+    let source = source_id(&args.source)?;
+    if store.source(&source).await?.is_none() {
+        return Err(AdminError::from(StoreError::NotFound(format!(
+            "no source {source}"
+        ))));
+    }
+    Ok(json!(store.queues(&source).await?))
+}
+
+pub async fn delete_queue(store: &dyn Storage, args: &QueueRef) -> Result<Value, AdminError> {
+    let source = source_id(&args.source)?;
+    let deleted = store.forget_queue(&source, &args.queue_id).await?;
+    Ok(json!({"source_id": source, "external_id": args.queue_id, "deleted": deleted}))
 }
 
 pub async fn list_events(

@@ -1,4 +1,4 @@
-//! Sources and the user directory each sees, cached briefly: every raw event needs it, and users
+//! Sources and the directory (users, queue names) each sees, cached briefly: every raw event needs it, and users
 //! change rarely (admin commands may run in another process, hence a time limit, not only
 //! invalidation).
 
@@ -74,8 +74,15 @@ async fn load(store: &dyn Storage, source: &Source) -> Result<StaticDirectory, S
             },
         })
         .collect();
+    let queues = store
+        .queues(&source.id)
+        .await?
+        .into_iter()
+        .map(|queue| (queue.external_id, queue.name))
+        .collect();
     Ok(StaticDirectory {
         default_country: tenant.default_country,
         entries,
+        queues,
     })
 }

@@ -6,6 +6,7 @@
 
 use crate::domain::{CountryCode, E164Number, UserId};
 use crate::ingest::RawParty;
+use std::collections::HashMap;
 
 use super::model::{Party, PartyKind};
 
@@ -26,6 +27,8 @@ pub trait Directory {
     fn by_external_id(&self, id: &str) -> Option<DirectoryUser>;
     fn by_extension(&self, extension: &str) -> Option<DirectoryUser>;
     fn by_number(&self, number: &E164Number) -> Option<DirectoryUser>;
+    /// The readable name an admin gave the queue the source calls `id`.
+    fn queue_name(&self, id: &str) -> Option<String>;
 }
 
 /// One user and the source-side ids linked to them.
@@ -40,6 +43,8 @@ pub struct DirectoryEntry {
 pub struct StaticDirectory {
     pub default_country: CountryCode,
     pub entries: Vec<DirectoryEntry>,
+    /// Queue names by the source's queue id.
+    pub queues: HashMap<String, String>,
 }
 
 impl Directory for StaticDirectory {
@@ -66,6 +71,10 @@ impl Directory for StaticDirectory {
             .iter()
             .find(|e| e.user.number.as_ref() == Some(number))
             .map(|e| e.user.clone())
+    }
+
+    fn queue_name(&self, id: &str) -> Option<String> {
+        self.queues.get(id).cloned()
     }
 }
 
@@ -141,6 +150,7 @@ mod tests {
                 },
                 external_ids: vec!["owner-a".into()],
             }],
+            queues: HashMap::new(),
         }
     }
 

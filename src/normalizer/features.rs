@@ -254,7 +254,9 @@ fn entered_at(st: &CallState) -> Option<DateTime<Utc>> {
 pub(crate) fn note_queue(st: &mut CallState, raw: &RawQueue, cx: &Ctx<'_>, out: &mut Vec<Trigger>) {
     let q = st.queue.get_or_insert_with(QueueState::default);
     q.id = q.id.take().or_else(|| raw.id.clone());
-    q.name = q.name.take().or_else(|| raw.name.clone());
+    // The name an admin gave the queue, else whatever name the source sends.
+    let named = q.id.as_deref().and_then(|id| cx.dir.queue_name(id));
+    q.name = named.or_else(|| q.name.take()).or_else(|| raw.name.clone());
     q.entered_at = earliest(q.entered_at, raw.entered_at);
     if st.is_queue_call() {
         queue_triggers(st, cx.at, false, out);

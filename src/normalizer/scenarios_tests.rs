@@ -49,6 +49,7 @@ fn directory() -> StaticDirectory {
                 &["9f9d51bc70ef21ca5c14f307980a29d8"],
             ),
         ],
+        queues: [("a9d1cbf71942327e98b40cf5ef38a960".into(), "Support".into())].into(),
     }
 }
 
@@ -201,6 +202,8 @@ fn ended(events: &[CallEvent]) -> &CallEvent {
 
 const ALICE: Option<&str> = Some("Alice Nguyen");
 const BOB: Option<&str> = Some("Bob Martin");
+/// The queue party, named by the directory.
+const SUPPORT: Option<&str> = Some("Support");
 
 #[test]
 fn kazoo_inbound_answered_rings_answers_and_ends_with_talk_time() {
@@ -324,7 +327,7 @@ fn kazoo_queue_answered_reports_wait_and_agent_talk_time_not_member_billing() {
         SourceKind::Kazoo,
         "kazoo/queue_answered",
         &[
-            ("call.queued", None, Some("2024-06-03T15:10:01Z")),
+            ("call.queued", SUPPORT, Some("2024-06-03T15:10:01Z")),
             ("call.ringing", BOB, Some("2024-06-03T15:10:09Z")),
             ("call.answered", BOB, Some("2024-06-03T15:10:14Z")),
             ("call.queue_answered", BOB, Some("2024-06-03T15:10:14Z")),
@@ -340,6 +343,14 @@ fn kazoo_queue_answered_reports_wait_and_agent_talk_time_not_member_billing() {
         qa.queue.as_ref().unwrap().id.as_deref(),
         Some("a9d1cbf71942327e98b40cf5ef38a960")
     );
+    for event in events.iter().filter(|e| e.queue.is_some()) {
+        assert_eq!(
+            event.queue.as_ref().unwrap().name.as_deref(),
+            Some("Support"),
+            "{:?} carries the queue's directory name",
+            event.event_type
+        );
+    }
     let end = ended(&events);
     assert_eq!(
         (end.call.talk_seconds, end.call.duration_seconds),
@@ -353,9 +364,13 @@ fn kazoo_queue_abandoned_is_not_an_agent_miss_and_has_no_talk_time() {
         SourceKind::Kazoo,
         "kazoo/queue_abandoned",
         &[
-            ("call.queued", None, Some("2024-06-03T15:30:01Z")),
+            ("call.queued", SUPPORT, Some("2024-06-03T15:30:01Z")),
             ("call.ringing", BOB, Some("2024-06-03T15:30:03Z")),
-            ("call.queue_abandoned", None, Some("2024-06-03T15:30:42Z")),
+            (
+                "call.queue_abandoned",
+                SUPPORT,
+                Some("2024-06-03T15:30:42Z"),
+            ),
             ("call.ended", BOB, Some("2024-06-03T15:30:42Z")),
         ],
     );
@@ -524,7 +539,7 @@ mod properties {
                 ("call.ended", ALICE),
             ],
             "kazoo/queue_answered" => vec![
-                ("call.queued", None),
+                ("call.queued", SUPPORT),
                 ("call.ringing", BOB),
                 ("call.answered", BOB),
                 ("call.queue_answered", BOB),

@@ -63,6 +63,12 @@ pub trait SourceStore {
     /// then names its tenant.
     async fn source(&self, id: &SourceId) -> Result<Option<Source>, StoreError>;
     async fn sources(&self, tenant: &TenantId) -> Result<Vec<Source>, StoreError>;
+    /// Gives a queue of `queue.source_id` its readable name, replacing an earlier one.
+    async fn name_queue(&self, queue: &NamedQueue) -> Result<(), StoreError>;
+    /// The named queues of a source, by external id.
+    async fn queues(&self, source: &SourceId) -> Result<Vec<NamedQueue>, StoreError>;
+    /// Forgets a queue's name; false if it had none.
+    async fn forget_queue(&self, source: &SourceId, external_id: &str) -> Result<bool, StoreError>;
 }
 
 #[async_trait]

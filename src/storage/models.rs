@@ -75,6 +75,14 @@ pub struct UserLink {
     pub external_id: String,
 }
 
+/// A queue's readable name, keyed by the id its source uses for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamedQueue {
+    pub source_id: SourceId,
+    pub external_id: String,
+    pub name: String,
+}
+
 /// A phone system that pushes events. The secret verifies its requests, so it is kept
 /// recoverable (HMAC needs the key); it is wrapped so it never prints.
 #[derive(Clone, Debug)]

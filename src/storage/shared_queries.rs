@@ -7,7 +7,7 @@ macro_rules! impl_shared_stores {
     ($store:ty, $db:ty) => {
         use $crate::storage::rows::{ClientRow, SourceRow, TenantRow, UserLinkRow, UserRow};
         use $crate::storage::{
-            ClientStore, NewOAuthClient, NewSource, NewTenant, NewUser, OAuthClient, Source,
+            ClientStore, NamedQueue, NewOAuthClient, NewSource, NewTenant, NewUser, OAuthClient, Source,
             SourceStore, StoreError, Tenant, TenantStore, User, UserCredentials, UserLink,
             UserStore,
         };
@@ -202,6 +202,46 @@ macro_rules! impl_shared_stores {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(Source::try_from).collect()
+            }
+
+            async fn name_queue(&self, queue: &NamedQueue) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO queues (source_id, external_id, name, created_at) \
+                     SELECT id, $1, $2, $3 FROM sources WHERE id = $4 \
+                     ON CONFLICT (source_id, external_id) DO UPDATE SET name = excluded.name",
+                )
+                .bind(&queue.external_id)
+                .bind(&queue.name)
+                .bind(chrono::Utc::now())
+                .bind(queue.source_id.as_str())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("no source {}", queue.source_id)));
+                }
+                Ok(())
+            }
+
+            async fn queues(&self, source: &SourceId) -> Result<Vec<NamedQueue>, StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT external_id, name FROM queues WHERE source_id = $1 ORDER BY external_id",
+                )
+                .bind(source.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(external_id, name)| NamedQueue { source_id: source.clone(), external_id, name })
+                    .collect())
+            }
+
+            async fn forget_queue(&self, source: &SourceId, external_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM queues WHERE source_id = $1 AND external_id = $2")
+                    .bind(source.as_str())
+                    .bind(external_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
         }
 

@@ -589,3 +589,48 @@ fn events_refuses_an_unknown_type() {
         stderr(&output)
     );
 }
+
+#[test]
+fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = ["--source", source.as_str(), "--queue-id", "a9d1cbf7"];
+    work.ok(&[&["queue", "set"][..], &queue, &["--name", "Sales"]].concat());
+    work.ok(&[&["queue", "set"][..], &queue, &["--name", " Support "]].concat());
+    let listed = work.ok(&["queue", "list", "--source", &source]);
+    assert_eq!(
+        listed,
+        serde_json::json!([{"source_id": source, "external_id": "a9d1cbf7", "name": "Support"}])
+    );
+
+    let deleted = work.ok(&[&["queue", "delete"][..], &queue].concat());
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(
+        work.ok(&["queue", "list", "--source", &source]),
+        serde_json::json!([])
+    );
+
+    let unknown = work.run(&[
+        "queue",
+        "set",
+        "--source",
+        "src_nope",
+        "--queue-id",
+        "q",
+        "--name",
+        "Support",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no source"),
+        "{}",
+        stderr(&unknown)
+    );
+    let blank = work.run(&[&["queue", "set"][..], &queue, &["--name", "  "]].concat());
+    assert!(!blank.status.success());
+    assert!(stderr(&blank).contains("--name"), "{}", stderr(&blank));
+}

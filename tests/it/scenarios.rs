@@ -6,6 +6,7 @@ use crate::support::tenant::acme;
 use ringhook::config::Backend;
 use ringhook::domain::SourceKind;
 use ringhook::normalizer::CallEvent;
+use ringhook::storage::NamedQueue;
 use std::time::Duration;
 
 const ALICE: Option<&str> = Some("Alice Nguyen");
@@ -275,4 +276,37 @@ async fn a_scenario_delivered_in_reverse_and_twice_yields_the_same_triggers() {
             "call.ringing"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_named_queue_gives_its_triggers_the_name() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = 0)
+        .await
+        .unwrap();
+    let acme = acme(app.db.store.as_ref()).await;
+    app.db
+        .store
+        .name_queue(&NamedQueue {
+            source_id: acme.kazoo.id.clone(),
+            external_id: "a9d1cbf71942327e98b40cf5ef38a960".into(),
+            name: "Support".into(),
+        })
+        .await
+        .unwrap();
+    app.replay(&acme.kazoo, "kazoo/queue_answered").await;
+    let events = app
+        .wait_for_event(&acme.tenant_id, "call.queue_answered")
+        .await;
+    for event_type in ["call.queued", "call.queue_answered"] {
+        let event = events
+            .iter()
+            .find(|e| e.event_type.as_str() == event_type)
+            .unwrap();
+        let queue = event.queue.as_ref().unwrap();
+        assert_eq!(queue.name.as_deref(), Some("Support"), "{event_type}");
+        assert_eq!(
+            queue.id.as_deref(),
+            Some("a9d1cbf71942327e98b40cf5ef38a960")
+        );
+    }
 }

@@ -6,8 +6,8 @@ use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, RedirectUri, SourceId, SourceKind, TenantId, WebUrl,
 };
 use ringhook::domain::{DeliveryId, HookId};
-use ringhook::storage::HookScope;
 use ringhook::storage::hooks::{DeliveryResult, NewHook, NextStep};
+use ringhook::storage::{HookScope, NamedQueue};
 use ringhook::storage::{
     NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage, StoreError, Tenant,
 };
@@ -59,6 +59,7 @@ contract!(
     a_hook_failing_for_the_disable_time_is_disabled,
     one_delivered_attempt_ends_a_failing_streak,
     a_gone_hook_is_deleted_with_its_queue,
+    a_queue_name_is_kept_per_source_replaced_and_forgotten,
 );
 
 fn us() -> CountryCode {
@@ -438,4 +439,36 @@ async fn a_gone_hook_is_deleted_with_its_queue(store: &dyn Storage) {
         store.hook(&other_tenant, &other).await.unwrap().is_some(),
         "other hooks are untouched"
     );
+}
+
+async fn a_queue_name_is_kept_per_source_replaced_and_forgotten(store: &dyn Storage) {
+    let acme = tenant(store, "Acme").await.id;
+    let kazoo = source(store, &acme, SourceKind::Kazoo).await;
+    let other = source(store, &acme, SourceKind::Zoom).await;
+    let named = |source: &SourceId, name: &str| NamedQueue {
+        source_id: source.clone(),
+        external_id: "a9d1".into(),
+        name: name.into(),
+    };
+    store.name_queue(&named(&kazoo, "Sales")).await.unwrap();
+    store.name_queue(&named(&kazoo, "Support")).await.unwrap();
+    assert_eq!(
+        store.queues(&kazoo).await.unwrap(),
+        [named(&kazoo, "Support")]
+    );
+    assert!(
+        store.queues(&other).await.unwrap().is_empty(),
+        "names are per source"
+    );
+
+    let unknown = SourceId::generate();
+    assert!(matches!(
+        store.name_queue(&named(&unknown, "Support")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.queues(&unknown).await.unwrap().is_empty());
+
+    assert!(store.forget_queue(&kazoo, "a9d1").await.unwrap());
+    assert!(!store.forget_queue(&kazoo, "a9d1").await.unwrap());
+    assert!(store.queues(&kazoo).await.unwrap().is_empty());
 }
