@@ -350,6 +350,7 @@ fn kazoo_queue_answered_reports_wait_and_agent_talk_time_not_member_billing() {
             "{:?} carries the queue's directory name",
             event.event_type
         );
+        assert!(event.summary.contains("queue Support"), "{}", event.summary);
     }
     let end = ended(&events);
     assert_eq!(

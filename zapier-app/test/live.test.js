@@ -293,7 +293,7 @@ describe('REST hook triggers', () => {
     const [delivery] = await receiver.waitFor('/hooks/tenant-abandoned');
     expect(delivery.json).toMatchObject({
       type: 'call.queue_abandoned',
-      queue: { wait_seconds: 41 },
+      queue: { name: 'Support', wait_seconds: 41 },
     });
     const results = await appTester(trigger.perform, bundleFor(alice, subscribeData, delivery));
     expect(results).toEqual([delivery.json]);

@@ -1,7 +1,8 @@
 'use strict';
 
-// One tenant as the fixtures know it: "Acme Dental" with a Kazoo source, Alice (admin,
-// ext 1001) and Bob (ext 1002) linked to their Kazoo owner ids, and a Zapier OAuth client.
+// One tenant as the fixtures know it: "Acme Dental" with a Kazoo source and its Support queue,
+// Alice (admin, ext 1001) and Bob (ext 1002) linked to their Kazoo owner ids, and a Zapier
+// OAuth client.
 
 const ALICE_KAZOO_OWNER = '6384e2b2184bcbf58eccf10ca7a6563c';
 const BOB_KAZOO_OWNER = '9f9d51bc70ef21ca5c14f307980a29d8';
@@ -9,6 +10,7 @@ const REDIRECT_URI = 'https://zapier.com/dashboard/auth/oauth/return/App123456CL
 const PASSWORD = 'correct horse battery staple';
 
 const KAZOO_ACCOUNT = '4c122831efef10ac68b5223dccd6f614';
+const SUPPORT_QUEUE = 'a9d1cbf71942327e98b40cf5ef38a960';
 
 /** `pbxUrl`: a fake Kazoo API for click-to-call. */
 const createWorld = async (ringhook, { pbxUrl }) => {
@@ -17,6 +19,7 @@ const createWorld = async (ringhook, { pbxUrl }) => {
     'source', 'create', '--tenant', tenant.id, '--kind', 'kazoo',
     '--account-id', KAZOO_ACCOUNT, '--api-url', `${pbxUrl}/v2`, '--api-key', 'test-api-key',
   ]);
+  await ringhook.cli(['queue', 'set', '--source', source.id, '--queue-id', SUPPORT_QUEUE, '--name', 'Support']);
   const alice = await ringhook.cli(
     [
       'user', 'create', '--tenant', tenant.id, '--email', 'alice@acme.example',
