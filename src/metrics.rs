@@ -16,6 +16,8 @@ pub struct Metrics {
     attempt_seconds: Histogram,
     first_attempt_delay: Histogram,
     queue: GaugeVec,
+    dials: IntCounterVec,
+    dial_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -74,6 +76,24 @@ impl Metrics {
             ),
             &["figure"],
         )?;
+        let dials = IntCounterVec::new(
+            Opts::new(
+                "click_to_call_dials_total",
+                "Click-to-call requests sent to a PBX, by PBX kind and outcome \
+                 (placed, pbx_error, pbx_timeout, pbx_unreachable, pbx_misconfigured)",
+            ),
+            &["pbx", "outcome"],
+        )?;
+        let dial_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "click_to_call_pbx_seconds",
+                "How long the PBX took to answer a click-to-call request",
+            )
+            .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0]),
+            &["pbx"],
+        )?;
+        registry.register(Box::new(dials.clone()))?;
+        registry.register(Box::new(dial_seconds.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(attempt_seconds.clone()))?;
         registry.register(Box::new(first_attempt_delay.clone()))?;
@@ -90,6 +110,8 @@ impl Metrics {
             attempt_seconds,
             first_attempt_delay,
             queue,
+            dials,
+            dial_seconds,
         })
     }
 
@@ -110,6 +132,12 @@ impl Metrics {
     pub fn observe_delivery(&self, outcome: &str, seconds: f64) {
         self.deliveries.with_label_values(&[outcome]).inc();
         self.attempt_seconds.observe(seconds);
+    }
+
+    /// One click-to-call request to a PBX of kind `pbx` and what came of it.
+    pub fn observe_dial(&self, pbx: &str, outcome: &str, seconds: f64) {
+        self.dials.with_label_values(&[pbx, outcome]).inc();
+        self.dial_seconds.with_label_values(&[pbx]).observe(seconds);
     }
 
     pub fn observe_first_attempt_delay(&self, seconds: f64) {

@@ -121,11 +121,14 @@ pub async fn place(
         .await
         .map_err(ApiError::internal)?;
     tracing::Span::current().record("call", stored.id.as_str());
+    let started = Instant::now();
     let answer = c2c
         .client
         .send(&request)
         .await
         .and_then(|(status, body)| dialer.read_answer(status, &body));
+    let pbx_seconds = started.elapsed().as_secs_f64();
+    let pbx = plan.source.kind.as_str();
     let record = match &answer {
         Ok(placed) => DialRecord::Placed {
             status: placed.status,
@@ -142,11 +145,14 @@ pub async fn place(
     match answer {
         Ok(_) => {
             tracing::info!(status = now_stands.status.as_str(), "call placed");
+            state.metrics.observe_dial(pbx, "placed", pbx_seconds);
             Ok(HttpResponse::Created().json(CallView::of(now_stands, plan.source.kind)))
         }
         Err(e) => {
             tracing::warn!(reason = %e, "call not placed");
-            Err(problem(e, Some(&id)))
+            let problem = problem(e, Some(&id));
+            state.metrics.observe_dial(pbx, problem.code(), pbx_seconds);
+            Err(problem)
         }
     }
 }

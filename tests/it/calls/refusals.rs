@@ -224,3 +224,25 @@ async fn placing_too_many_calls_answers_429_with_retry_after() {
         201
     );
 }
+
+#[tokio::test]
+async fn metrics_count_dials_by_pbx_and_outcome() {
+    let office = office().await;
+    let token = office.token(&office.alice, "calls:write").await;
+    office.kazoo_api.reply_with([
+        kazoo_ringing(),
+        Reply::status(500).with_body(r#"{"message": "quickcall initiation failed"}"#),
+    ]);
+    for expected in [201, 502] {
+        let (status, body, _) = office.place(&token, json!({"to": "+12125550199"})).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let text = office.app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        r#"ringhook_click_to_call_dials_total{outcome="placed",pbx="kazoo"} 1"#,
+        r#"ringhook_click_to_call_dials_total{outcome="pbx_error",pbx="kazoo"} 1"#,
+        r#"ringhook_click_to_call_pbx_seconds_count{pbx="kazoo"} 2"#,
+    ] {
+        assert!(text.contains(line), "{line} not in {text}");
+    }
+}
