@@ -8,7 +8,7 @@ use crate::delivery::wakeup::{self, DeliveryWakeup};
 use crate::delivery::worker::{DeliveryWorker, WorkerSettings};
 use crate::delivery::{ClientSettings, DeliveryClient, RateLimiter};
 use crate::hooks;
-use crate::http::{AppState, middleware, ops, unmatched};
+use crate::http::{AppState, middleware, ops, request_span, unmatched};
 use crate::ingest;
 use crate::maintenance;
 use crate::metrics::Metrics;
@@ -208,7 +208,9 @@ fn serve(
             .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_framework_errors))
             .wrap(from_fn(middleware::limit_body))
             .wrap(from_fn(middleware::record_metrics))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<
+                request_span::RedactedRootSpan,
+            >::new())
             .service(ops::healthz)
             .service(ops::readyz)
             .service(ops::metrics)

@@ -634,3 +634,46 @@ fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
     assert!(!blank.status.success());
     assert!(stderr(&blank).contains("--name"), "{}", stderr(&blank));
 }
+
+#[tokio::test]
+async fn request_logs_never_show_the_secret_in_a_kazoo_ingest_url() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let ingest_path = format!(
+        "/ingest/{}?token={}",
+        source["id"].as_str().unwrap(),
+        source["secret"].as_str().unwrap()
+    );
+    let port = free_port();
+    let log = work.dir.path().join("serve.log");
+    let mut child = work
+        .command(&["serve"])
+        .env("RINGHOOK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RINGHOOK_LOG_FILTER", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_healthy(&format!("{base}/healthz")).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{base}{ingest_path}"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400, "the request was verified and refused");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("?token=…"),
+        "the request is logged: {logged}"
+    );
+    assert!(
+        !logged.contains(source["secret"].as_str().unwrap()),
+        "the secret is in the logs: {logged}"
+    );
+}
