@@ -205,6 +205,7 @@ fn serve(
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::JsonConfig::default().limit(max_body))
             .app_data(web::FormConfig::default().limit(max_body))
+            .wrap(from_fn(middleware::head_as_get))
             .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_framework_errors))
             .wrap(from_fn(middleware::limit_body))
             .wrap(from_fn(middleware::record_metrics))

@@ -1,10 +1,11 @@
-//! Middleware: request metrics, the body-size limit, and turning framework errors into
+//! Middleware: request metrics, the body-size limit, HEAD as GET, and turning framework errors into
 //! problem+json so every error a client sees has the same shape.
 
 use super::AppState;
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, ResponseError, web};
@@ -32,6 +33,18 @@ pub async fn record_metrics(
         );
     }
     Ok(response)
+}
+
+/// Serves `HEAD` as `GET` (RFC 9110 §9.3.2): health checks and link checkers get the GET's status
+/// and headers. The HTTP layer noted the request was `HEAD` when it read it, so no body is sent.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Refuses a declared body over the limit before any handler reads it. Bodies without a

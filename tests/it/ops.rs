@@ -79,6 +79,19 @@ async fn a_method_a_path_does_not_serve_answers_405_with_allow() {
 }
 
 #[tokio::test]
+async fn head_is_served_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let head = |path: &str| app.client.head(app.url(path)).send();
+    let health = head("/healthz").await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["content-type"], "application/json");
+    assert!(health.bytes().await.unwrap().is_empty());
+    let token = head("/oauth/token").await.unwrap();
+    assert_eq!(token.status(), 405);
+    assert_eq!(token.headers()["allow"], "POST");
+}
+
+#[tokio::test]
 async fn bodies_over_the_configured_limit_answer_413() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.max_body_bytes = 2048)
         .await
