@@ -14,7 +14,7 @@ mod common;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use common::*;
-use ringhook::admin::simulate::load_scenario;
+use ringhook::admin::simulate::{copy_of, id_of_copy, load_scenario};
 use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
@@ -77,26 +77,17 @@ async fn start_receiver(seen: Arc<Seen>) -> String {
 
 /// The raw Kazoo events of call number `n` (ids made unique), as (file, body) pairs.
 fn call_bodies(n: usize) -> Vec<(String, Vec<u8>)> {
+    let now = chrono::Utc::now();
     let template = load_scenario(
         &fixtures("kazoo/inbound_answered"),
         SourceKind::Kazoo,
         KAZOO_SECRET,
-        chrono::Utc::now(),
+        now,
     )
     .unwrap();
-    template
+    copy_of(&template, SourceKind::Kazoo, KAZOO_SECRET, now, n)
         .into_iter()
-        .map(|r| {
-            let body = String::from_utf8(r.body)
-                .unwrap()
-                .replace(
-                    "0c7f9a51-3e2b-4d8a-9f61-2b7c5e4d1a90",
-                    &format!("0c7f9a51-3e2b-4d8a-9f61-{n:012x}"),
-                )
-                .replace("138e29bed3bd3c8040682524f0b9194d", &format!("{n:032x}"))
-                .replace("63884642400-3f2a1b9c", &format!("63884642400-{n:08x}"));
-            (r.file, body.into_bytes())
-        })
+        .map(|r| (r.file, r.body))
         .collect()
 }
 
@@ -301,7 +292,7 @@ async fn steady(
             n += 1;
         }
         let (file, body) = queue.pop().unwrap();
-        let call = format!("63884642400-{:08x}", n - 1);
+        let call = id_of_copy("63884642400-3f2a1b9c", n - 1);
         ticker.tick().await;
         let (client, sent) = (client.clone(), sent.clone());
         let url = format!("{}/ingest/{}?token={KAZOO_SECRET}", server.base, source);

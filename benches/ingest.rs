@@ -8,10 +8,10 @@
 mod common;
 
 use common::*;
-use ringhook::admin::simulate::load_scenario;
+use ringhook::admin::simulate::{copy_of, load_scenario};
 use ringhook::domain::SourceKind;
 
-/// Unique copies of a scenario: every id that names the call or a leg gets the call's number.
+/// `count` copies of a scenario as distinct calls, each a list of requests to send.
 fn calls(
     kind: SourceKind,
     scenario: &str,
@@ -20,69 +20,26 @@ fn calls(
     source: &str,
     count: usize,
 ) -> Vec<Vec<Req>> {
-    let template = load_scenario(&fixtures(scenario), kind, secret, chrono::Utc::now()).unwrap();
+    let now = chrono::Utc::now();
+    let template = load_scenario(&fixtures(scenario), kind, secret, now).unwrap();
     (0..count)
         .map(|n| {
-            template
-                .iter()
+            copy_of(&template, kind, secret, now, n)
+                .into_iter()
                 .map(|request| {
-                    let body = String::from_utf8(request.body.clone()).unwrap();
-                    let body = match kind {
-                        SourceKind::Kazoo => body
-                            .replace(
-                                "0c7f9a51-3e2b-4d8a-9f61-2b7c5e4d1a90",
-                                &format!("0c7f9a51-3e2b-4d8a-9f61-{n:012x}"),
-                            )
-                            .replace("138e29bed3bd3c8040682524f0b9194d", &format!("{n:032x}"))
-                            .replace("63884642400-3f2a1b9c", &format!("63884642400-{n:08x}")),
-                        _ => body.replace(
-                            "7376154829301746182",
-                            &(7376154829301746182u64 + n as u64).to_string(),
-                        ),
-                    };
-                    let signed = resign(kind, secret, body.into_bytes(), &request.headers);
                     let mut url = format!("{base}/ingest/{source}");
                     if let Some(token) = &request.query_token {
                         url.push_str(&format!("?token={token}"));
                     }
                     Req {
                         url,
-                        headers: signed.0,
-                        body: Some(signed.1),
+                        headers: request.headers,
+                        body: Some(request.body),
                     }
                 })
                 .collect()
         })
         .collect()
-}
-
-/// Signs a rewritten body again, as the source would.
-fn resign(
-    kind: SourceKind,
-    secret: &str,
-    body: Vec<u8>,
-    headers: &[(String, String)],
-) -> (Vec<(String, String)>, Vec<u8>) {
-    use ringhook::ingest::signature::hmac_sha256_hex;
-    let mut headers: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(k, _)| !k.contains("signature"))
-        .cloned()
-        .collect();
-    if kind == SourceKind::Zoom {
-        let ts = headers
-            .iter()
-            .find(|(k, _)| k == "x-zm-request-timestamp")
-            .map(|(_, v)| v.clone())
-            .unwrap();
-        let sig = hmac_sha256_hex(
-            secret.as_bytes(),
-            &[b"v0:", ts.as_bytes(), b":", &body].concat(),
-        )
-        .unwrap();
-        headers.push(("x-zm-signature".into(), format!("v0={sig}")));
-    }
-    (headers, body)
 }
 
 async fn bench(label: &str, db: BenchDb, calls_per_kind: usize, concurrency: usize) {

@@ -69,6 +69,10 @@ pub struct SimulateArgs {
     /// Base URL of the running server; defaults to the public URL setting.
     #[arg(long)]
     pub url: Option<String>,
+    /// Replay the scenario this many times as distinct calls (every call and leg id rewritten
+    /// per copy; park slots and queues are shared), e.g. to load-test a deployment.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub copies: u32,
     /// A folder of raw events, e.g. `shared/fixtures/kazoo/inbound_answered`.
     pub scenario_dir: PathBuf,
 }

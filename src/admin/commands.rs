@@ -322,13 +322,12 @@ pub async fn simulate(
         .as_deref()
         .unwrap_or(public_base)
         .trim_end_matches('/');
-    let requests = super::simulate::load_scenario(
-        &args.scenario_dir,
-        source.kind,
-        source.secret.expose_secret(),
-        chrono::Utc::now(),
-    )
-    .map_err(|e| invalid(e.to_string()))?;
+    let secret = source.secret.expose_secret();
+    let now = chrono::Utc::now();
+    let template = super::simulate::load_scenario(&args.scenario_dir, source.kind, secret, now)
+        .map_err(|e| invalid(e.to_string()))?;
+    let requests = (0..args.copies as usize)
+        .flat_map(|n| super::simulate::copy_of(&template, source.kind, secret, now, n));
     let client = reqwest::Client::new();
     let mut results = Vec::new();
     let mut all_ok = true;

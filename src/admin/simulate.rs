@@ -63,7 +63,11 @@ pub fn load_scenario(
         .map(|path| {
             let body = std::fs::read(path).map_err(read_err(path))?;
             let recorded = recorded_headers(path)?;
-            Ok(sign(kind, secret, path, recorded, body, now))
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(sign(kind, secret, file, recorded, body, now))
         })
         .collect()
 }
@@ -82,15 +86,101 @@ fn recorded_headers(body_path: &Path) -> Result<Vec<(String, String)>, SimulateE
         serde_json::from_slice(&raw).map_err(|_| SimulateError::BadHeaders(path.clone()))?;
     Ok(map
         .into_iter()
-        .filter(|(k, _)| !k.ends_with("-signature") && !k.ends_with("-timestamp"))
+        .filter(|(k, _)| !is_signing_header(k))
         .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
         .collect())
+}
+
+/// Headers `sign` makes fresh for every send.
+fn is_signing_header(name: &str) -> bool {
+    name.ends_with("-signature") || name.ends_with("-timestamp")
+}
+
+/// Copy `n` of a scenario loaded by [`load_scenario`]: the same calls under new ids, so that
+/// many copies replayed make as many distinct calls (load tests, benches). Every id the
+/// source's adapter correlates on (call and leg ids, and the delivery id a re-sent request is
+/// recognised by) is rewritten wherever it appears, then the request is signed again. Ids of
+/// six characters or fewer (park slots, extensions) are kept. Copy 0 is the scenario itself.
+pub fn copy_of(
+    requests: &[SimulatedRequest],
+    kind: SourceKind,
+    secret: &str,
+    now: DateTime<Utc>,
+    n: usize,
+) -> Vec<SimulatedRequest> {
+    let ids = correlation_ids(requests, kind, secret, now);
+    requests
+        .iter()
+        .map(|request| {
+            let rewrite = |text: &str| {
+                ids.iter().fold(text.to_owned(), |text, id| {
+                    text.replace(id, &id_of_copy(id, n))
+                })
+            };
+            let body = match std::str::from_utf8(&request.body) {
+                Ok(body) => rewrite(body).into_bytes(),
+                Err(_) => request.body.clone(),
+            };
+            let headers = request
+                .headers
+                .iter()
+                .filter(|(name, _)| !is_signing_header(name))
+                .map(|(name, value)| (name.clone(), rewrite(value)))
+                .collect();
+            sign(kind, secret, request.file.clone(), headers, body, now)
+        })
+        .collect()
+}
+
+/// The ids the adapter finds in the scenario's requests, longest first (so an id that holds
+/// another is rewritten whole).
+fn correlation_ids(
+    requests: &[SimulatedRequest],
+    kind: SourceKind,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    use crate::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
+    let mut ids = std::collections::BTreeSet::new();
+    for request in requests {
+        let headers = Headers::new(request.headers.clone());
+        let ingest = IngestRequest {
+            headers: &headers,
+            query_token: request.query_token.as_deref(),
+            body: &request.body,
+        };
+        let Ok(Parsed::Events(events)) = verify_and_parse(kind, secret, &ingest, now) else {
+            continue;
+        };
+        for event in &events {
+            let keys = event.call_keys.iter().chain(&event.related_keys);
+            let raw = keys.map(|key| key.split_once(':').map_or(key.as_str(), |(_, id)| id));
+            ids.extend(raw.chain([event.dedupe_key.as_str()]).map(str::to_owned));
+        }
+    }
+    let mut ids: Vec<String> = ids.into_iter().filter(|id| id.len() > 6).collect();
+    ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
+    ids
+}
+
+/// What [`copy_of`] makes of `id` in copy `n` (copy 0 keeps it). All-digit ids stay all digits
+/// (Zoom's numeric call ids).
+pub fn id_of_copy(id: &str, n: usize) -> String {
+    if n == 0 {
+        return id.to_owned();
+    }
+    match id.parse::<u128>() {
+        Ok(number) if id.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{:0width$}", number + n as u128, width = id.len())
+        }
+        _ => format!("{id}-{n}"),
+    }
 }
 
 fn sign(
     kind: SourceKind,
     secret: &str,
-    path: &Path,
+    file: String,
     mut headers: Vec<(String, String)>,
     body: Vec<u8>,
     now: DateTime<Utc>,
@@ -118,10 +208,7 @@ fn sign(
         }
     }
     SimulatedRequest {
-        file: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file,
         headers,
         query_token,
         body,

@@ -597,3 +597,77 @@ mod properties {
         }
     }
 }
+
+/// `ringhook simulate --copies` and the benches replay copies of a scenario as distinct calls:
+/// each copy must give the original's triggers (same types, same users) under its own call id.
+#[test]
+fn copies_of_a_scenario_are_distinct_calls_with_the_same_triggers() {
+    use crate::admin::simulate::{copy_of, id_of_copy, load_scenario};
+    use crate::ingest::{IngestRequest, verify_and_parse};
+    const SECRET: &str = "copy-test-secret-0123456789";
+    let now = Utc::now();
+    let parse = |kind, requests: &[crate::admin::simulate::SimulatedRequest]| {
+        requests
+            .iter()
+            .filter_map(|r| {
+                let headers = Headers::new(r.headers.clone());
+                let request = IngestRequest {
+                    headers: &headers,
+                    query_token: r.query_token.as_deref(),
+                    body: &r.body,
+                };
+                match verify_and_parse(kind, SECRET, &request, now).unwrap() {
+                    Parsed::Events(events) => Some(events),
+                    _ => None,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let story = |events: &[&CallEvent]| {
+        let mut story: Vec<(String, Option<String>)> = events
+            .iter()
+            .map(|e| (e.event_type.as_str().to_owned(), e.call.user.name.clone()))
+            .collect();
+        story.sort();
+        story
+    };
+    for (kind, scenario) in [
+        (SourceKind::Kazoo, "kazoo/inbound_answered"),
+        (SourceKind::Kazoo, "kazoo/inbound_voicemail"),
+        (SourceKind::Kazoo, "kazoo/queue_answered"),
+        (SourceKind::Kazoo, "kazoo/queue_abandoned"),
+        (SourceKind::Kazoo, "kazoo/quickcall_click_to_call"),
+        (SourceKind::Zoom, "zoom/inbound_answered"),
+        (SourceKind::Zoom, "zoom/outbound_answered"),
+        (SourceKind::Zoom, "zoom/inbound_missed_voicemail"),
+        (SourceKind::Zoom, "zoom/inbound_rejected"),
+        (SourceKind::Zoom, "zoom/warm_transfer"),
+        (SourceKind::Zorio, "zorio/inbound_answered"),
+    ] {
+        let template = load_scenario(&fixtures(scenario), kind, SECRET, now).unwrap();
+        let original = run(
+            kind,
+            &parse(kind, &copy_of(&template, kind, SECRET, now, 0)),
+        );
+        let original_story = story(&original.iter().collect::<Vec<_>>());
+        let mut copies = parse(kind, &copy_of(&template, kind, SECRET, now, 1));
+        copies.extend(parse(kind, &copy_of(&template, kind, SECRET, now, 2)));
+        let replayed = run(kind, &copies);
+        let mut calls: HashMap<&str, Vec<&CallEvent>> = HashMap::new();
+        for event in &replayed {
+            calls
+                .entry(event.call.source_call_id.as_str())
+                .or_default()
+                .push(event);
+        }
+        assert_eq!(calls.len(), 2, "{scenario}: two copies, two calls");
+        let original_id = original[0].call.source_call_id.as_str();
+        for n in [1, 2] {
+            let call_id = id_of_copy(original_id, n);
+            let events = calls
+                .get(call_id.as_str())
+                .unwrap_or_else(|| panic!("{scenario}: no call {call_id}: {:?}", calls.keys()));
+            assert_eq!(story(events), original_story, "{scenario} copy {n}");
+        }
+    }
+}

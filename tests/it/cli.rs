@@ -528,7 +528,7 @@ fn unknown_source_kinds_are_refused() {
 }
 
 #[tokio::test]
-async fn simulate_replays_a_scenario_that_events_then_lists() {
+async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
     let app = crate::support::spawn_app_with(ringhook::config::Backend::Sqlite, |s| {
         s.call_settle_seconds = 0
     })
@@ -549,6 +549,8 @@ async fn simulate_replays_a_scenario_that_events_then_lists() {
         acme.kazoo.id.as_str(),
         "--url",
         &app.address,
+        "--copies",
+        "3",
         fixtures.to_str().unwrap(),
     ]);
     env(&mut simulate);
@@ -556,8 +558,12 @@ async fn simulate_replays_a_scenario_that_events_then_lists() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let requests = report["requests"].as_array().unwrap();
-    assert_eq!(requests.len(), 7);
+    assert_eq!(requests.len(), 3 * 7);
     assert!(requests.iter().all(|r| r["status"] == 200));
+    assert!(
+        requests.iter().all(|r| r["response"]["duplicates"] == 0),
+        "every copy is new: {requests:?}"
+    );
 
     app.wait_for_event(&acme.tenant_id, "call.ended").await;
     let mut events = Command::new(BIN);
@@ -573,8 +579,19 @@ async fn simulate_replays_a_scenario_that_events_then_lists() {
     assert!(output.status.success(), "{}", stderr(&output));
     let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
     let listed = listed["events"].as_array().unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["call"]["user"]["name"], "Alice Nguyen");
+    assert_eq!(listed.len(), 3, "three copies, three calls");
+    let mut calls: Vec<&str> = listed
+        .iter()
+        .map(|e| e["call"]["source_call_id"].as_str().unwrap())
+        .collect();
+    calls.sort();
+    calls.dedup();
+    assert_eq!(calls.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .all(|e| e["call"]["user"]["name"] == "Alice Nguyen")
+    );
 }
 
 #[test]

@@ -5,37 +5,21 @@ use crate::support::process::ServerProcess;
 use crate::support::scenario::requests;
 use crate::support::tenant::{AcmeTenant, acme};
 use crate::support::{Receiver, Reply, TestDatabase};
-use ringhook::admin::simulate::SimulatedRequest;
+use ringhook::admin::simulate::{SimulatedRequest, copy_of};
 use ringhook::delivery::HookSecret;
+use ringhook::domain::SourceKind;
 use ringhook::storage::HookScope;
 use ringhook::storage::hooks::NewHook;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// `count` distinct copies of the Kazoo inbound call (every call and leg id made unique).
+/// `count` distinct copies of the Kazoo inbound call.
 fn distinct_calls(acme: &AcmeTenant, count: usize) -> Vec<Vec<SimulatedRequest>> {
     let template = requests(&acme.kazoo, "kazoo/inbound_answered");
+    let secret = acme.kazoo.secret.expose_secret();
     (0..count)
-        .map(|n| {
-            template
-                .iter()
-                .map(|r| {
-                    let body = String::from_utf8(r.body.clone())
-                        .unwrap()
-                        .replace(
-                            "0c7f9a51-3e2b-4d8a-9f61-2b7c5e4d1a90",
-                            &format!("0c7f9a51-3e2b-4d8a-9f61-{n:012x}"),
-                        )
-                        .replace("138e29bed3bd3c8040682524f0b9194d", &format!("{n:032x}"))
-                        .replace("63884642400-3f2a1b9c", &format!("63884642400-{n:08x}"));
-                    SimulatedRequest {
-                        body: body.into_bytes(),
-                        ..r.clone()
-                    }
-                })
-                .collect()
-        })
+        .map(|n| copy_of(&template, SourceKind::Kazoo, secret, chrono::Utc::now(), n))
         .collect()
 }
 
