@@ -4,6 +4,7 @@
 
 use crate::domain::SourceKind;
 use crate::ingest::signature::hmac_sha256_hex;
+use crate::ingest::{Headers, IngestError, IngestRequest, Parsed, verify_and_parse};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,24 @@ pub struct SimulatedRequest {
     /// Kazoo's `?token=`.
     pub query_token: Option<String>,
     pub body: Vec<u8>,
+}
+
+impl SimulatedRequest {
+    /// Verifies and parses the request as `POST /ingest` would for a source of `kind`.
+    pub fn verify_and_parse(
+        &self,
+        kind: SourceKind,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Parsed, IngestError> {
+        let headers = Headers::new(self.headers.clone());
+        let request = IngestRequest {
+            headers: &headers,
+            query_token: self.query_token.as_deref(),
+            body: &self.body,
+        };
+        verify_and_parse(kind, secret, &request, now)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,16 +159,9 @@ fn correlation_ids(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    use crate::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
     let mut ids = std::collections::BTreeSet::new();
     for request in requests {
-        let headers = Headers::new(request.headers.clone());
-        let ingest = IngestRequest {
-            headers: &headers,
-            query_token: request.query_token.as_deref(),
-            body: &request.body,
-        };
-        let Ok(Parsed::Events(events)) = verify_and_parse(kind, secret, &ingest, now) else {
+        let Ok(Parsed::Events(events)) = request.verify_and_parse(kind, secret, now) else {
             continue;
         };
         for event in &events {
@@ -218,8 +230,6 @@ fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
-
     fn fixtures(path: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/fixtures")
@@ -231,13 +241,7 @@ mod tests {
         let requests = load_scenario(&fixtures(dir), kind, secret, now).unwrap();
         assert!(!requests.is_empty());
         for r in requests {
-            let headers = Headers::new(r.headers.clone());
-            let request = IngestRequest {
-                headers: &headers,
-                query_token: r.query_token.as_deref(),
-                body: &r.body,
-            };
-            let parsed = verify_and_parse(kind, secret, &request, now);
+            let parsed = r.verify_and_parse(kind, secret, now);
             assert!(
                 matches!(parsed, Ok(Parsed::Events(_)) | Ok(Parsed::Ignored { .. })),
                 "{}: {parsed:?}",

@@ -603,23 +603,14 @@ mod properties {
 #[test]
 fn copies_of_a_scenario_are_distinct_calls_with_the_same_triggers() {
     use crate::admin::simulate::{copy_of, id_of_copy, load_scenario};
-    use crate::ingest::{IngestRequest, verify_and_parse};
     const SECRET: &str = "copy-test-secret-0123456789";
     let now = Utc::now();
     let parse = |kind, requests: &[crate::admin::simulate::SimulatedRequest]| {
         requests
             .iter()
-            .filter_map(|r| {
-                let headers = Headers::new(r.headers.clone());
-                let request = IngestRequest {
-                    headers: &headers,
-                    query_token: r.query_token.as_deref(),
-                    body: &r.body,
-                };
-                match verify_and_parse(kind, SECRET, &request, now).unwrap() {
-                    Parsed::Events(events) => Some(events),
-                    _ => None,
-                }
+            .filter_map(|r| match r.verify_and_parse(kind, SECRET, now).unwrap() {
+                Parsed::Events(events) => Some(events),
+                _ => None,
             })
             .collect::<Vec<_>>()
     };

@@ -10,7 +10,7 @@ use ringhook::calls::settle::settle_due;
 use ringhook::calls::{DirectoryCache, IngestJob, IngestSummary, IngestWriter, WriteError};
 use ringhook::config::Backend;
 use ringhook::domain::{SourceKind, TenantId, UserId};
-use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
+use ringhook::ingest::Parsed;
 use ringhook::normalizer::NormalizerConfig;
 use ringhook::storage::hooks::NewHook;
 use ringhook::storage::{EventQuery, HookScope, Source, Storage};
@@ -31,18 +31,9 @@ async fn jobs(
         .unwrap();
     let mut jobs = Vec::new();
     for request in requests(source, scenario) {
-        let headers = Headers::new(request.headers.clone());
-        let parsed = verify_and_parse(
-            source.kind,
-            source.secret.expose_secret(),
-            &IngestRequest {
-                headers: &headers,
-                query_token: request.query_token.as_deref(),
-                body: &request.body,
-            },
-            Utc::now(),
-        )
-        .unwrap();
+        let parsed = request
+            .verify_and_parse(source.kind, source.secret.expose_secret(), Utc::now())
+            .unwrap();
         if let Parsed::Events(events) = parsed {
             jobs.push(IngestJob {
                 source: Arc::new(source.clone()),
