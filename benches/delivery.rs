@@ -14,7 +14,7 @@ mod common;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use common::*;
-use ringhook::admin::simulate::{copy_of, id_of_copy, load_scenario};
+use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
 use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
@@ -26,7 +26,7 @@ use ringhook::storage::{HookScope, Storage};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 const KAZOO_SECRET: &str = "bench-kazoo-token-0123456789abcdef";
@@ -75,17 +75,23 @@ async fn start_receiver(seen: Arc<Seen>) -> String {
     address
 }
 
-/// The raw Kazoo events of call number `n` (ids made unique), as (file, body) pairs.
+/// The raw Kazoo events of call number `n` (ids made unique), as (file, body) pairs. The
+/// scenario is loaded and its ids found once, not in the load loop.
 fn call_bodies(n: usize) -> Vec<(String, Vec<u8>)> {
-    let now = chrono::Utc::now();
-    let template = load_scenario(
-        &fixtures("kazoo/inbound_answered"),
-        SourceKind::Kazoo,
-        KAZOO_SECRET,
-        now,
-    )
-    .unwrap();
-    copy_of(&template, SourceKind::Kazoo, KAZOO_SECRET, now, n)
+    static KAZOO_CALL: OnceLock<ScenarioCopies> = OnceLock::new();
+    let copies = KAZOO_CALL.get_or_init(|| {
+        let now = chrono::Utc::now();
+        let template = load_scenario(
+            &fixtures("kazoo/inbound_answered"),
+            SourceKind::Kazoo,
+            KAZOO_SECRET,
+            now,
+        )
+        .unwrap();
+        ScenarioCopies::new(template, SourceKind::Kazoo, KAZOO_SECRET, now)
+    });
+    copies
+        .copy(n)
         .into_iter()
         .map(|r| (r.file, r.body))
         .collect()

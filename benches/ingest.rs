@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use ringhook::admin::simulate::{copy_of, load_scenario};
+use ringhook::admin::simulate::{ScenarioCopies, load_scenario};
 use ringhook::domain::SourceKind;
 
 /// `count` copies of a scenario as distinct calls, each a list of requests to send.
@@ -22,9 +22,11 @@ fn calls(
 ) -> Vec<Vec<Req>> {
     let now = chrono::Utc::now();
     let template = load_scenario(&fixtures(scenario), kind, secret, now).unwrap();
+    let copies = ScenarioCopies::new(template, kind, secret, now);
     (0..count)
         .map(|n| {
-            copy_of(&template, kind, secret, now, n)
+            copies
+                .copy(n)
                 .into_iter()
                 .map(|request| {
                     let mut url = format!("{base}/ingest/{source}");

@@ -326,8 +326,8 @@ pub async fn simulate(
     let now = chrono::Utc::now();
     let template = super::simulate::load_scenario(&args.scenario_dir, source.kind, secret, now)
         .map_err(|e| invalid(e.to_string()))?;
-    let requests = (0..args.copies as usize)
-        .flat_map(|n| super::simulate::copy_of(&template, source.kind, secret, now, n));
+    let copies = super::simulate::ScenarioCopies::new(template, source.kind, secret, now);
+    let requests = (0..args.copies as usize).flat_map(|n| copies.copy(n));
     let client = reqwest::Client::new();
     let mut results = Vec::new();
     let mut all_ok = true;

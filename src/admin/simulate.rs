@@ -115,40 +115,67 @@ fn is_signing_header(name: &str) -> bool {
     name.ends_with("-signature") || name.ends_with("-timestamp")
 }
 
-/// Copy `n` of a scenario loaded by [`load_scenario`]: the same calls under new ids, so that
-/// many copies replayed make as many distinct calls (load tests, benches). Every id the
-/// source's adapter correlates on (call and leg ids, and the delivery id a re-sent request is
-/// recognised by) is rewritten wherever it appears, then the request is signed again. Ids of
-/// six characters or fewer (park slots, extensions) are kept. Copy 0 is the scenario itself.
-pub fn copy_of(
-    requests: &[SimulatedRequest],
+/// A scenario loaded by [`load_scenario`], ready to be replayed as many distinct calls (load
+/// tests, benches): copy `n` is the same calls under new ids. Every id the source's adapter
+/// correlates on (call and leg ids, and the delivery id a re-sent request is recognised by) is
+/// rewritten wherever it appears, then the request is signed again. Ids of six characters or
+/// fewer (park slots, extensions) are kept. Copy 0 is the scenario itself.
+pub struct ScenarioCopies {
+    template: Vec<SimulatedRequest>,
     kind: SourceKind,
-    secret: &str,
+    secret: String,
     now: DateTime<Utc>,
-    n: usize,
-) -> Vec<SimulatedRequest> {
-    let ids = correlation_ids(requests, kind, secret, now);
-    requests
-        .iter()
-        .map(|request| {
-            let rewrite = |text: &str| {
-                ids.iter().fold(text.to_owned(), |text, id| {
-                    text.replace(id, &id_of_copy(id, n))
-                })
-            };
-            let body = match std::str::from_utf8(&request.body) {
-                Ok(body) => rewrite(body).into_bytes(),
-                Err(_) => request.body.clone(),
-            };
-            let headers = request
-                .headers
+    /// Found once, by parsing the template as the ingest endpoint would.
+    ids: Vec<String>,
+}
+
+impl ScenarioCopies {
+    pub fn new(
+        template: Vec<SimulatedRequest>,
+        kind: SourceKind,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let ids = correlation_ids(&template, kind, secret, now);
+        ScenarioCopies {
+            template,
+            kind,
+            secret: secret.to_owned(),
+            now,
+            ids,
+        }
+    }
+
+    /// The requests of copy `n`, signed.
+    pub fn copy(&self, n: usize) -> Vec<SimulatedRequest> {
+        let renamed: Vec<(&str, String)> = self
+            .ids
+            .iter()
+            .map(|id| (id.as_str(), id_of_copy(id, n)))
+            .collect();
+        let rewrite = |text: &str| {
+            renamed
                 .iter()
-                .filter(|(name, _)| !is_signing_header(name))
-                .map(|(name, value)| (name.clone(), rewrite(value)))
-                .collect();
-            sign(kind, secret, request.file.clone(), headers, body, now)
-        })
-        .collect()
+                .fold(text.to_owned(), |text, (id, new)| text.replace(id, new))
+        };
+        self.template
+            .iter()
+            .map(|request| {
+                let body = match std::str::from_utf8(&request.body) {
+                    Ok(body) => rewrite(body).into_bytes(),
+                    Err(_) => request.body.clone(),
+                };
+                let headers = request
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| !is_signing_header(name))
+                    .map(|(name, value)| (name.clone(), rewrite(value)))
+                    .collect();
+                let file = request.file.clone();
+                sign(self.kind, &self.secret, file, headers, body, self.now)
+            })
+            .collect()
+    }
 }
 
 /// The ids the adapter finds in the scenario's requests, longest first (so an id that holds
@@ -175,7 +202,7 @@ fn correlation_ids(
     ids
 }
 
-/// What [`copy_of`] makes of `id` in copy `n` (copy 0 keeps it). All-digit ids stay all digits
+/// What [`ScenarioCopies::copy`] makes of `id` in copy `n` (copy 0 keeps it). All-digit ids stay all digits
 /// (Zoom's numeric call ids).
 pub fn id_of_copy(id: &str, n: usize) -> String {
     if n == 0 {

@@ -602,7 +602,7 @@ mod properties {
 /// each copy must give the original's triggers (same types, same users) under its own call id.
 #[test]
 fn copies_of_a_scenario_are_distinct_calls_with_the_same_triggers() {
-    use crate::admin::simulate::{copy_of, id_of_copy, load_scenario};
+    use crate::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
     const SECRET: &str = "copy-test-secret-0123456789";
     let now = Utc::now();
     let parse = |kind, requests: &[crate::admin::simulate::SimulatedRequest]| {
@@ -636,14 +636,12 @@ fn copies_of_a_scenario_are_distinct_calls_with_the_same_triggers() {
         (SourceKind::Zorio, "zorio/inbound_answered"),
     ] {
         let template = load_scenario(&fixtures(scenario), kind, SECRET, now).unwrap();
-        let original = run(
-            kind,
-            &parse(kind, &copy_of(&template, kind, SECRET, now, 0)),
-        );
+        let copies = ScenarioCopies::new(template, kind, SECRET, now);
+        let original = run(kind, &parse(kind, &copies.copy(0)));
         let original_story = story(&original.iter().collect::<Vec<_>>());
-        let mut copies = parse(kind, &copy_of(&template, kind, SECRET, now, 1));
-        copies.extend(parse(kind, &copy_of(&template, kind, SECRET, now, 2)));
-        let replayed = run(kind, &copies);
+        let mut raw = parse(kind, &copies.copy(1));
+        raw.extend(parse(kind, &copies.copy(2)));
+        let replayed = run(kind, &raw);
         let mut calls: HashMap<&str, Vec<&CallEvent>> = HashMap::new();
         for event in &replayed {
             calls

@@ -5,7 +5,7 @@ use crate::support::process::ServerProcess;
 use crate::support::scenario::requests;
 use crate::support::tenant::{AcmeTenant, acme};
 use crate::support::{Receiver, Reply, TestDatabase};
-use ringhook::admin::simulate::{SimulatedRequest, copy_of};
+use ringhook::admin::simulate::{ScenarioCopies, SimulatedRequest};
 use ringhook::delivery::HookSecret;
 use ringhook::domain::SourceKind;
 use ringhook::storage::HookScope;
@@ -18,9 +18,8 @@ use std::time::Duration;
 fn distinct_calls(acme: &AcmeTenant, count: usize) -> Vec<Vec<SimulatedRequest>> {
     let template = requests(&acme.kazoo, "kazoo/inbound_answered");
     let secret = acme.kazoo.secret.expose_secret();
-    (0..count)
-        .map(|n| copy_of(&template, SourceKind::Kazoo, secret, chrono::Utc::now(), n))
-        .collect()
+    let copies = ScenarioCopies::new(template, SourceKind::Kazoo, secret, chrono::Utc::now());
+    (0..count).map(|n| copies.copy(n)).collect()
 }
 
 /// Posts like a source: a request that was not answered 200 (a timeout on a loaded machine)
