@@ -18,6 +18,7 @@ use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
 use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
 use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
 use ringhook::normalizer::NormalizerConfig;
@@ -161,7 +162,7 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
             user_id: setup.alice.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
+            event: HookEventFilter::Any,
             target_url: url,
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })

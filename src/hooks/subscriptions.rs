@@ -1,10 +1,9 @@
 //! Subscribe, list and unsubscribe hooks.
 
 use crate::delivery::{HookSecret, TargetError, TargetUrl, check_resolves};
-use crate::domain::HookId;
+use crate::domain::{HookEventFilter, HookId};
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::normalizer::model::EventType;
 use crate::oauth::{Authenticated, Scope};
 use crate::openapi::HookEvent;
 use crate::openapi::bodies::Problem;
@@ -57,24 +56,22 @@ impl HookView {
             secret: with_secret.then(|| hook.secret.expose_secret().to_owned()),
             id: hook.id,
             target_url: hook.target_url,
-            event: hook.event,
+            event: hook.event.as_str().to_owned(),
             scope: hook.scope,
-            status: if hook.active { "active" } else { "disabled" },
+            status: hook.status.as_str(),
             disabled_reason: hook.disabled_reason,
             created_at: hook.created_at,
         }
     }
 }
 
-fn parse_event(raw: &str) -> Result<String, ApiError> {
-    if raw == "*" || EventType::parse(raw).is_some() {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::unprocessable(
+fn parse_event(raw: &str) -> Result<HookEventFilter, ApiError> {
+    HookEventFilter::parse(raw).ok_or_else(|| {
+        ApiError::unprocessable(
             "invalid_event",
             format!("{raw:?} is not a call event type (such as call.answered) or *"),
-        ))
-    }
+        )
+    })
 }
 
 fn target_problem(error: TargetError) -> ApiError {
@@ -125,7 +122,7 @@ pub async fn create(
         .create_hook(&NewHook {
             tenant_id: auth.tenant_id.clone(),
             user_id: auth.user_id.clone(),
-            grant_id: Some(auth.grant_id.to_string()),
+            grant_id: Some(auth.grant_id.clone()),
             scope,
             event,
             target_url: target.as_str().to_owned(),

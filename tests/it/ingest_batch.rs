@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ringhook::calls::settle::settle_due;
 use ringhook::calls::{DirectoryCache, IngestJob, IngestSummary, IngestWriter, WriteError};
 use ringhook::config::Backend;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceKind, TenantId, UserId};
 use ringhook::ingest::Parsed;
 use ringhook::normalizer::NormalizerConfig;
@@ -107,7 +108,7 @@ async fn tenant_hook(store: &dyn Storage, tenant: &TenantId, user: &UserId) {
             user_id: user.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
+            event: HookEventFilter::Any,
             target_url: "https://hooks.example/catch".into(),
             secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
         })
