@@ -163,7 +163,14 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
             grant_id: None,
             scope: HookScope::Tenant,
             event: HookEventFilter::Any,
-            target_url: url,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                &url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

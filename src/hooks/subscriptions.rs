@@ -55,7 +55,7 @@ impl HookView {
         HookView {
             secret: with_secret.then(|| hook.secret.expose_secret().to_owned()),
             id: hook.id,
-            target_url: hook.target_url,
+            target_url: hook.target_url.to_string(),
             event: hook.event.as_str().to_owned(),
             scope: hook.scope,
             status: hook.status.as_str(),
@@ -125,7 +125,7 @@ pub async fn create(
             grant_id: Some(auth.grant_id.clone()),
             scope,
             event,
-            target_url: target.as_str().to_owned(),
+            target_url: target,
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

@@ -5,7 +5,8 @@ use super::StoreError;
 use super::error::corrupt;
 use super::rows::{tenant_id, user_id};
 use super::store::{Store, on_pool};
-use crate::domain::{DeliveryId, GrantId, HookEventFilter, HookId, TenantId, UserId};
+use crate::delivery::TargetUrl;
+use crate::domain::{DeliveryId, GrantId, HookEventFilter, HookId, TenantId, UserId, WebUrl};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -71,7 +72,8 @@ pub struct Hook {
     pub grant_id: Option<GrantId>,
     pub scope: HookScope,
     pub event: HookEventFilter,
-    pub target_url: String,
+    /// Checked against the target policy when it was subscribed, and again on every send.
+    pub target_url: WebUrl,
     pub secret: SecretString,
     pub status: HookStatus,
     pub disabled_reason: Option<String>,
@@ -85,7 +87,8 @@ pub struct NewHook {
     pub grant_id: Option<GrantId>,
     pub scope: HookScope,
     pub event: HookEventFilter,
-    pub target_url: String,
+    /// A URL the target policy accepted.
+    pub target_url: TargetUrl,
     pub secret: SecretString,
 }
 
@@ -183,7 +186,8 @@ impl TryFrom<HookRow> for Hook {
             scope: HookScope::parse(&row.scope).ok_or_else(|| corrupt("hook scope", &row.scope))?,
             event: HookEventFilter::parse(&row.event_type)
                 .ok_or_else(|| corrupt("hook event", &row.event_type))?,
-            target_url: row.target_url,
+            target_url: WebUrl::parse(&row.target_url)
+                .map_err(|_| corrupt("hook target url", &row.target_url))?,
             secret: SecretString::from(row.secret),
             status: HookStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("hook status", &row.status))?,
@@ -280,7 +284,7 @@ impl HookStore for Store {
             .bind(new.grant_id.as_ref().map(|g| g.as_str()))
             .bind(new.scope.as_str())
             .bind(new.event.as_str())
-            .bind(&new.target_url)
+            .bind(new.target_url.as_str())
             .bind(new.secret.expose_secret())
             .bind(now)
             .fetch_one(pool)

@@ -50,7 +50,14 @@ async fn subscribe(
             grant_id: None,
             scope,
             event: HookEventFilter::parse(event).unwrap(),
-            target_url: url.into(),
+            target_url: ringhook::delivery::TargetUrl::parse(
+                url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

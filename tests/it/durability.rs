@@ -51,7 +51,14 @@ async fn subscribe_tenant_hook(db: &TestDatabase, acme: &AcmeTenant, url: &str) 
             grant_id: None,
             scope: HookScope::Tenant,
             event: HookEventFilter::Any,
-            target_url: url.into(),
+            target_url: ringhook::delivery::TargetUrl::parse(
+                url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

@@ -109,7 +109,14 @@ async fn tenant_hook(store: &dyn Storage, tenant: &TenantId, user: &UserId) {
             grant_id: None,
             scope: HookScope::Tenant,
             event: HookEventFilter::Any,
-            target_url: "https://hooks.example/catch".into(),
+            target_url: ringhook::delivery::TargetUrl::parse(
+                "https://hooks.example/catch",
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
         })
         .await

@@ -346,7 +346,14 @@ async fn alice_hook(store: &dyn Storage) -> (TenantId, HookId) {
             grant_id: None,
             scope: HookScope::User,
             event: HookEventFilter::Any,
-            target_url: "https://hooks.example.com/h".into(),
+            target_url: ringhook::delivery::TargetUrl::parse(
+                "https://hooks.example.com/h",
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
         })
         .await
