@@ -58,24 +58,7 @@ pub async fn apply_batch(
     jobs: &[IngestJob],
 ) -> Result<Vec<IngestSummary>, StoreError> {
     let mut summaries: Vec<IngestSummary> = jobs.iter().map(|_| IngestSummary::default()).collect();
-    // The raw events that name a call, with their (job, event) index; others are ignored.
-    let mut origins = Vec::new();
-    let mut raws = Vec::new();
-    for (j, job) in jobs.iter().enumerate() {
-        for (e, event) in job.events.iter().enumerate() {
-            let lookup_keys = event.lookup_keys();
-            if lookup_keys.is_empty() {
-                tracing::debug!(event = %event.source_event, "raw event names no call; ignored");
-                continue;
-            }
-            origins.push((j, e));
-            raws.push(RawEventRef {
-                source_id: &job.source.id,
-                dedupe_key: &event.dedupe_key,
-                lookup_keys,
-            });
-        }
-    }
+    let (origins, raws) = raw_events(jobs);
     if raws.is_empty() {
         return Ok(summaries);
     }
@@ -137,6 +120,29 @@ pub async fn apply_batch(
         summary.events.push(event);
     }
     Ok(summaries)
+}
+
+/// The raw events of `jobs` that name a call, with the `(job, event)` index of each; the
+/// others are ignored.
+fn raw_events(jobs: &[IngestJob]) -> (Vec<(usize, usize)>, Vec<RawEventRef<'_>>) {
+    let mut origins = Vec::new();
+    let mut raws = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (e, event) in job.events.iter().enumerate() {
+            let lookup_keys = event.lookup_keys();
+            if lookup_keys.is_empty() {
+                tracing::debug!(event = %event.source_event, "raw event names no call; ignored");
+                continue;
+            }
+            origins.push((j, e));
+            raws.push(RawEventRef {
+                source_id: &job.source.id,
+                dedupe_key: &event.dedupe_key,
+                lookup_keys,
+            });
+        }
+    }
+    (origins, raws)
 }
 
 /// Writes what a batch (or a settle sweep) produced: reads which hooks may want its new

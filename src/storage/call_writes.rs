@@ -4,8 +4,9 @@
 //! decided before [`CallTx::write`] is called.
 //!
 //! A batch is read in two queries (before and after the normalizer runs) and written as one
-//! [`Bundle`] of multi-row statements that need no answers: participants and deliveries find
-//! their event's `seq` by joining on its id. The SQL is the same on both backends.
+//! bundle (`bundle.rs`) of multi-row statements that need no answers: participants and
+//! deliveries find their event's `seq` by joining on its id. The SQL is the same on both
+//! backends.
 
 use super::bundle::{self, Arg, Bundle, rows_per_statement, values};
 use super::calls::CallTx;

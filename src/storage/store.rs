@@ -6,7 +6,7 @@
 //! chrono encodings used here). Where the backends really differ, the code says so with a
 //! visible `match` on [`Pool`]: the SQLite writer queue and `BEGIN IMMEDIATE` against
 //! PostgreSQL's advisory locks (here), the claim lock (`delivery_queue.rs`), multi-statement
-//! calls (`call_writes.rs`) and `LISTEN`/`NOTIFY` (here).
+//! calls (`bundle.rs`) and `LISTEN`/`NOTIFY` (here).
 
 use super::{PoolStats, StoreError};
 use crate::config::{Backend, DatabaseUrl};
