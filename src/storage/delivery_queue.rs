@@ -264,27 +264,19 @@ impl DeliveryQueue for Store {
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let token = crate::domain::new_token(12);
-        let claim = match self.pool {
+        let row_lock = match self.pool {
             // The one writer already serializes claims; the lease keeps them apart.
-            Pool::Sqlite { .. } => concat!(
-                "UPDATE deliveries SET next_attempt_at = $1, lease_token = $2 \
-                 WHERE id IN (",
-                "SELECT d.id FROM deliveries d JOIN hooks h ON h.id = d.hook_id ",
-                "WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND \
-                 h.status = 'active' ",
-                "ORDER BY d.next_attempt_at LIMIT $4)"
-            ),
+            Pool::Sqlite { .. } => "",
             // Instances claiming at once skip each other's rows instead of queuing on them.
-            Pool::Postgres(_) => concat!(
-                "UPDATE deliveries SET next_attempt_at = $1, lease_token = $2 \
-                 WHERE id IN (",
-                "SELECT d.id FROM deliveries d JOIN hooks h ON h.id = d.hook_id ",
-                "WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND \
-                 h.status = 'active' ",
-                "ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED)"
-            ),
+            Pool::Postgres(_) => "FOR UPDATE OF d SKIP LOCKED",
         };
-        let claimed = on_pool!(self, |pool| sqlx::query(claim)
+        let claim = format!(
+            "UPDATE deliveries SET next_attempt_at = $1, lease_token = $2 WHERE id IN (\
+             SELECT d.id FROM deliveries d JOIN hooks h ON h.id = d.hook_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND h.status = 'active' \
+             ORDER BY d.next_attempt_at LIMIT $4 {row_lock})"
+        );
+        let claimed = on_pool!(self, |pool| sqlx::query(&claim)
             .bind(now + lease)
             .bind(&token)
             .bind(now)
