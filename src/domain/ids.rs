@@ -139,6 +139,37 @@ mod tests {
         assert_eq!(TenantId::parse("ten_x'; drop"), None);
     }
 
+    /// The pattern the OpenAPI document gives for an id, without its anchors.
+    fn schema_pattern<T: utoipa::PartialSchema>() -> String {
+        match T::schema() {
+            RefOr::T(Schema::Object(object)) => {
+                let pattern = object.pattern.unwrap();
+                pattern
+                    .strip_prefix('^')
+                    .and_then(|p| p.strip_suffix('$'))
+                    .unwrap()
+                    .to_owned()
+            }
+            _ => panic!("an id schema is a string schema"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_id_the_documented_pattern_describes_parses(
+            raw in proptest::string::string_regex(&schema_pattern::<HookId>()).unwrap()
+        ) {
+            proptest::prop_assert!(HookId::parse(&raw).is_some(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pattern_carries_the_prefix_and_the_length_limit() {
+        assert_eq!(schema_pattern::<DeliveryId>(), "dlv_[A-Za-z0-9_-]{1,64}",);
+        assert!(DeliveryId::parse(&format!("dlv_{}", "a".repeat(64))).is_some());
+        assert!(DeliveryId::parse(&format!("dlv_{}", "a".repeat(65))).is_none());
+    }
+
     #[test]
     fn tokens_have_the_requested_entropy_and_differ() {
         let a = new_token(32);
