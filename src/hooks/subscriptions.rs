@@ -1,12 +1,11 @@
 //! Subscribe, list and unsubscribe hooks.
 
+use super::HookEvent;
 use crate::delivery::{HookSecret, TargetError, TargetUrl, check_resolves};
 use crate::domain::{HookEventFilter, HookId};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::HookEvent;
-use crate::openapi::bodies::Problem;
 use crate::storage::HookScope;
 use crate::storage::hooks::{Hook, NewHook};
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -68,14 +67,17 @@ impl HookView {
 fn parse_event(raw: &str) -> Result<HookEventFilter, ApiError> {
     HookEventFilter::parse(raw).ok_or_else(|| {
         ApiError::unprocessable(
-            "invalid_event",
+            ProblemCode::InvalidEvent,
             format!("{raw:?} is not a call event type (such as call.answered) or *"),
         )
     })
 }
 
 fn target_problem(error: TargetError) -> ApiError {
-    ApiError::unprocessable("invalid_target", format!("target_url refused: {error}"))
+    ApiError::unprocessable(
+        ProblemCode::InvalidTarget,
+        format!("target_url refused: {error}"),
+    )
 }
 
 /// `POST /v1/hooks`: Zapier's performSubscribe.
@@ -128,8 +130,7 @@ pub async fn create(
             target_url: target,
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!(hook = %hook.id, "hook subscribed");
     Ok(HttpResponse::Created().json(HookView::of(hook, true)))
 }
@@ -155,8 +156,7 @@ pub async fn list(
     let hooks = state
         .storage
         .hooks_of_user(&auth.tenant_id, &auth.user_id)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let views: Vec<HookView> = hooks.into_iter().map(|h| HookView::of(h, false)).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -172,8 +172,7 @@ pub(super) async fn own_hook(
     let hook = state
         .storage
         .hook(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(missing)?;
     if hook.user_id != auth.user_id {
         return Err(missing());
@@ -231,8 +230,7 @@ pub async fn delete(
         let deleted = state
             .storage
             .delete_hook(&auth.tenant_id, &auth.user_id, &id)
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         if deleted {
             tracing::info!(hook = %id, "hook unsubscribed");
         }
