@@ -18,13 +18,13 @@ mod common;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use common::*;
 use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
-use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
 use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
 use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
 use ringhook::normalizer::NormalizerConfig;
+use ringhook::pipeline::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::storage::hooks::NewHook;
 use ringhook::storage::{HookScope, Storage};
 use secrecy::SecretString;
@@ -220,7 +220,7 @@ async fn queue_backlog(store: &dyn Storage, setup: &Setup, first_call: usize, ca
 async fn settle_all(store: &dyn Storage, config: &NormalizerConfig) -> u64 {
     let later = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
     let before = store.queue_stats(later).await.unwrap().pending;
-    ringhook::calls::settle::settle_due(store, config, later, 1000)
+    ringhook::pipeline::settle::settle_due(store, config, later, 1000)
         .await
         .unwrap();
     (store.queue_stats(later).await.unwrap().pending - before) as u64

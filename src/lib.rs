@@ -3,7 +3,6 @@
 pub mod actions;
 pub mod admin;
 pub mod cache;
-pub mod calls;
 pub mod config;
 pub mod credentials;
 pub mod delivery;
@@ -17,6 +16,7 @@ pub mod metrics;
 pub mod normalizer;
 pub mod oauth;
 pub mod openapi;
+pub mod pipeline;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -2,7 +2,6 @@
 //! shutdown, then drains both.
 
 use crate::actions::{self, ClickToCall};
-use crate::calls::{self, DirectoryCache, IngestWriter};
 use crate::config::Settings;
 use crate::delivery::wakeup::{self, DeliveryWakeup};
 use crate::delivery::worker::{DeliveryWorker, WorkerSettings};
@@ -13,6 +12,7 @@ use crate::ingest;
 use crate::maintenance;
 use crate::metrics::Metrics;
 use crate::oauth::{self, OAuthServer};
+use crate::pipeline::{self, DirectoryCache, IngestWriter};
 use crate::storage::{self, Storage};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -131,7 +131,7 @@ fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<JoinSet<()>> {
     let mut workers = JoinSet::new();
-    workers.spawn(calls::settle::run(
+    workers.spawn(pipeline::settle::run(
         state.storage.clone(),
         state.normalizer,
         Duration::from_millis(500),

@@ -1,11 +1,11 @@
 //! What every handler can reach.
 
-use crate::calls::{DirectoryCache, IngestWriter};
 use crate::config::Settings;
 use crate::delivery::wakeup::DeliveryWakeup;
 use crate::metrics::Metrics;
 use crate::normalizer::NormalizerConfig;
 use crate::oauth::OAuthServer;
+use crate::pipeline::{DirectoryCache, IngestWriter};
 use crate::storage::Storage;
 use std::sync::Arc;
 

@@ -4,11 +4,11 @@
 //! generic 5 s). A rejected request stores nothing.
 
 use super::{Headers, IngestError, IngestRequest, Parsed, UrlValidationResponse, verify_and_parse};
-use crate::calls::IngestJob;
 use crate::domain::SourceId;
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::EventType;
+use crate::pipeline::IngestJob;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use secrecy::ExposeSecret;

@@ -1,7 +1,7 @@
 //! The call state machine: raw call events in, subscriber [`CallEvent`]s out. Pure: no I/O,
 //! the clock and the user directory are passed in.
 //!
-//! How the ingest pipeline (`src/calls/pipeline.rs`) drives it, for each raw event of a batch
+//! How the ingest pipeline (`src/pipeline/apply.rs`) drives it, for each raw event of a batch
 //! (one transaction per batch of concurrent requests; each event sees what the earlier ones of
 //! the batch did):
 //! 1. Skip the event if its `dedupe_key` was seen for this source.

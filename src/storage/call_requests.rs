@@ -1,6 +1,6 @@
 //! The call-requests aggregate: one row per click-to-call (`POST /v1/calls`). Its status moves
 //! forward only: first by what the PBX answered the dial, then by the call events the ingest
-//! transaction stores for it (see `calls/request_moves.rs`), so a late or replayed event never
+//! transaction stores for it (see `pipeline/request_moves.rs`), so a late or replayed event never
 //! undoes a later state. The rule is [`RequestStatus::moves_to`]; statements only apply it.
 
 use super::StoreError;

@@ -1,5 +1,5 @@
 //! What an ingest (or settle) transaction writes, as plain data the pipeline decides
-//! (`src/calls/`), and the statements that store it. Nothing here chooses: which hooks get a
+//! (`src/pipeline/`), and the statements that store it. Nothing here chooses: which hooks get a
 //! delivery, which raw events are duplicates and where a click-to-call request moves were
 //! decided before [`CallTx::write`] is called.
 //!
@@ -9,7 +9,7 @@
 //! backends.
 
 use super::bundle::{self, Arg, Bundle, rows_per_statement, values};
-use super::calls::CallTx;
+use super::call_state::CallTx;
 use super::error::{corrupt, corrupt_json};
 use super::hooks::{HookScope, HookStatus};
 use super::store::on_tx;
@@ -153,7 +153,7 @@ impl CallTx<'_> {
         } else {
             format!(" OR user_id IN ({})", push_list(users, &mut params))
         };
-        // Candidates only: the rule of who receives what is `calls::matching`.
+        // Candidates only: the rule of who receives what is `pipeline::matching`.
         let mut sql = format!(
             "SELECT 'hook', id, tenant_id, user_id, scope, event_type, status FROM hooks \
              WHERE status = 'active' AND tenant_id IN ({tenant_list}) \

@@ -6,8 +6,8 @@
 mod accounts;
 mod bundle;
 pub mod call_requests;
+pub mod call_state;
 pub mod call_writes;
-pub mod calls;
 pub mod delivery_queue;
 mod error;
 pub mod hooks;
@@ -21,7 +21,7 @@ mod store;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
 pub use call_requests::{CallRequest, CallRequestStore, DialRecord, NewCallRequest, RequestStatus};
-pub use calls::{CallStore, CallTx, EventQuery, RawEventRef, StoredBatch};
+pub use call_state::{CallStore, CallTx, EventQuery, RawEventRef, StoredBatch};
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
 pub use hooks::{HookScope, HookStatus, HookStore};

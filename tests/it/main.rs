@@ -6,8 +6,8 @@
 
 mod support;
 
-mod calls;
 mod cli;
+mod click_to_call;
 mod delivery;
 mod durability;
 mod hooks_api;

@@ -1,5 +1,5 @@
 //! The calls aggregate: raw-event receipts, normalizer state per call, emitted events, and the
-//! deliveries queued for them. The store only reads and writes: the pipeline (`src/calls/`)
+//! deliveries queued for them. The store only reads and writes: the pipeline (`src/pipeline/`)
 //! opens a [`CallTx`], reads what a batch needs, decides (dedupe, normalizer, hook matching,
 //! click-to-call moves) and hands the result to [`CallTx::write`](super::call_writes).
 

@@ -8,7 +8,7 @@
 //! applied again one by one, so a request that cannot be stored is refused alone (nothing of it
 //! is kept, and its source retries) while the others of its batch are stored.
 
-use super::pipeline::{IngestJob, IngestSummary, apply_batch};
+use super::apply::{IngestJob, IngestSummary, apply_batch};
 use crate::normalizer::NormalizerConfig;
 use crate::storage::{Storage, StoreError};
 use futures_util::FutureExt;

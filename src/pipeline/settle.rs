@@ -1,6 +1,6 @@
 //! Emits the held-back `call.ended` (and stale-call closes) once a call's settle time passes.
 
-use super::pipeline;
+use super::apply;
 use super::unit_of_work::{NextState, UnitOfWork};
 use crate::normalizer::{self, NormalizerConfig};
 use crate::storage::{Storage, StoreError};
@@ -35,7 +35,7 @@ pub async fn settle_due(
         let due_at = applied.state.due_at(config);
         work.record(0, &known_keys, NextState { applied, due_at }, now);
     }
-    let written = pipeline::write(&mut tx, Vec::new(), work).await?;
+    let written = apply::write(&mut tx, Vec::new(), work).await?;
     tx.commit().await?;
     Ok(written.len())
 }

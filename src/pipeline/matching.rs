@@ -55,9 +55,9 @@ fn delivery(hook: &Subscription, emitted: &EmittedEvent, now: DateTime<Utc>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calls::test_events::{event, taking_part, tenant, user, written};
     use crate::domain::{HookEventFilter, HookId};
     use crate::normalizer::model::EventType;
+    use crate::pipeline::test_events::{event, taking_part, tenant, user, written};
 
     fn hook(scope: HookScope, owner: u8, event: &str) -> Subscription {
         Subscription {

@@ -26,8 +26,8 @@ pub fn request_move(write: &EventWrite) -> Option<RequestMove> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calls::test_events::{event, written};
     use crate::normalizer::model::{Correlation, EventType};
+    use crate::pipeline::test_events::{event, written};
 
     #[test]
     fn ringing_answer_and_end_move_the_request_the_call_names() {
