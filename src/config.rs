@@ -47,6 +47,9 @@ pub struct Settings {
     pub delivery_concurrency: usize,
     /// Most requests per second to one target URL.
     pub delivery_rate_per_second: u32,
+    /// Most attempts in flight at once to one target URL, so that receivers that answer
+    /// slowly or never hold at most this many of the `delivery_concurrency` slots.
+    pub delivery_target_concurrency: usize,
     /// Delays between attempts, in seconds; the default spans about two days.
     pub delivery_retry_schedule_seconds: Option<Vec<u64>>,
     /// A hook whose deliveries fail continuously this long is disabled.
@@ -96,6 +99,7 @@ impl Default for Settings {
             delivery_timeout_seconds: 15,
             delivery_concurrency: 64,
             delivery_rate_per_second: 25,
+            delivery_target_concurrency: 4,
             delivery_retry_schedule_seconds: None,
             hook_disable_after_hours: 120,
             retention_days: 30,
@@ -163,6 +167,12 @@ impl Settings {
             return Err(invalid(
                 "delivery_concurrency",
                 "delivery_concurrency and delivery_rate_per_second must be at least 1",
+            ));
+        }
+        if self.delivery_target_concurrency == 0 {
+            return Err(invalid(
+                "delivery_target_concurrency",
+                "delivery_target_concurrency must be at least 1",
             ));
         }
         if self.delivery_timeout_seconds == 0 || self.retention_days == 0 {

@@ -25,6 +25,16 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// Whether the background workers (delivery, settling, pruning) run on their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workers {
+    /// Each worker loops in the background: what `serve` runs.
+    Background,
+    /// No worker runs: the caller steps them (tests drive the queue deterministically through
+    /// [`delivery_worker`] and `pipeline::settle::settle_due`).
+    Stepped,
+}
+
 /// A built application: listening, migrated, not yet serving.
 pub struct Application {
     port: u16,
@@ -52,6 +62,15 @@ impl Application {
         settings: Settings,
         storage: Arc<dyn Storage>,
     ) -> anyhow::Result<Application> {
+        Self::build_with(settings, storage, Workers::Background).await
+    }
+
+    /// Builds around an already opened, migrated store, with the workers as `workers` says.
+    pub async fn build_with(
+        settings: Settings,
+        storage: Arc<dyn Storage>,
+        workers: Workers,
+    ) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -77,7 +96,10 @@ impl Application {
         );
         let server = serve(listener, state.clone(), click_to_call)?;
         let shutdown = CancellationToken::new();
-        let workers = spawn_workers(&state, &shutdown)?;
+        let workers = match workers {
+            Workers::Background => spawn_workers(&state, &shutdown)?,
+            Workers::Stepped => JoinSet::new(),
+        };
         Ok(Application {
             port,
             server,
@@ -180,6 +202,7 @@ pub fn delivery_worker(state: &AppState) -> anyhow::Result<DeliveryWorker> {
         WorkerSettings {
             batch: 256,
             concurrency: settings.delivery_concurrency,
+            per_target: settings.delivery_target_concurrency,
             lease: chrono::TimeDelta::from_std(timeout * 4)
                 .unwrap_or(chrono::TimeDelta::minutes(1)),
             disable_after: chrono::TimeDelta::hours(settings.hook_disable_after_hours as i64),

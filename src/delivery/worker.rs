@@ -1,9 +1,15 @@
-//! The delivery worker: claim due deliveries in batches (with a lease), send them concurrently
-//! with no database transaction open, then record every result in one batched transaction.
-//! `step` does one round and says whether there was work, so tests can drive it; `run` loops
-//! around it, woken at once by new deliveries and polling only as a fallback.
+//! The delivery worker: claim due deliveries (with a lease), send them concurrently with no
+//! database transaction open, and record results as attempts finish, those that finished
+//! together in one multi-row write. A slow attempt never holds back the recording of others,
+//! nor the claiming of new work while slots are free; each target has at most
+//! `per_target` attempts in flight ([`TargetSlots`]) and its rate limit.
+//!
+//! `step` does one whole round (claim, deliver, record) and says whether there was work, so
+//! tests can drive the queue deterministically; `run` keeps slots busy continuously, woken at
+//! once by new deliveries and polling only as a fallback.
 
 use super::retry::{AttemptResult, Decision, RetryPolicy};
+use super::target_slots::TargetSlots;
 use super::wakeup::DeliveryWakeup;
 use super::{DeliveryClient, Outcome, RateLimiter, TargetPolicy, TargetUrl, delivery_headers};
 use crate::delivery::signing::HookSecret;
@@ -11,7 +17,8 @@ use crate::metrics::Metrics;
 use crate::storage::delivery_queue::{AttemptRecord, ClaimedDelivery, DeliveryResult, NextStep};
 use crate::storage::{Storage, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
-use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use rand::RngExt;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -25,6 +32,8 @@ pub struct WorkerSettings {
     pub batch: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Requests in flight at once to one target URL.
+    pub per_target: usize,
     /// How long a claim is held; longer than the request timeout, so only a crashed worker's
     /// claims expire.
     pub lease: TimeDelta,
@@ -46,9 +55,13 @@ pub struct DeliveryWorker {
     policy: TargetPolicy,
     retry: RetryPolicy,
     limiter: RateLimiter,
+    slots: TargetSlots,
     settings: WorkerSettings,
     metrics: Option<Arc<Metrics>>,
 }
+
+/// How long a delivery waits when its target already has `per_target` attempts in flight.
+const BUSY_TARGET_WAIT: TimeDelta = TimeDelta::seconds(1);
 
 impl DeliveryWorker {
     pub fn new(
@@ -66,62 +79,108 @@ impl DeliveryWorker {
             policy,
             retry,
             limiter,
+            slots: TargetSlots::new(settings.per_target),
             settings,
             metrics,
         }
     }
 
-    /// Claims one batch, delivers it and records the results.
+    /// Claims one batch of the deliveries due at `now`, delivers it and records the results.
+    /// Retry times are reckoned from `now`, so a test can step the queue through time.
     #[tracing::instrument(name = "delivery round", skip_all)]
-    pub async fn step(&self) -> Result<StepOutcome, StoreError> {
+    pub async fn step(&self, now: DateTime<Utc>) -> Result<StepOutcome, StoreError> {
         let claimed = self
             .store
-            .claim_due(Utc::now(), self.settings.lease, self.settings.batch)
+            .claim_due(now, self.settings.lease, self.settings.batch)
             .await?;
         if claimed.is_empty() {
             return Ok(StepOutcome::QueueEmpty);
         }
         let count = claimed.len();
         let results: Vec<DeliveryResult> = futures_util::stream::iter(claimed)
-            .map(|delivery| self.deliver(delivery))
+            .map(|delivery| self.deliver(delivery, now))
             .buffer_unordered(self.settings.concurrency)
             .collect()
             .await;
         self.store
-            .record_results(&results, Utc::now(), self.settings.disable_after)
+            .record_results(&results, now, self.settings.disable_after)
             .await?;
         Ok(StepOutcome::Worked(count))
     }
 
-    /// Loops until `shutdown`; a round in progress finishes first.
+    /// Keeps up to `concurrency` attempts in flight until `shutdown`, claiming more whenever
+    /// slots are free and recording each group of finished attempts at once; on shutdown the
+    /// attempts in flight finish and are recorded first.
     pub async fn run(self, wake: Arc<DeliveryWakeup>, shutdown: CancellationToken) {
+        let mut in_flight = FuturesUnordered::new();
         let mut backoff = Duration::from_millis(100);
-        loop {
-            if shutdown.is_cancelled() {
-                return;
+        let mut look_for_work = true;
+        while !shutdown.is_cancelled() {
+            let free = self.settings.concurrency.saturating_sub(in_flight.len());
+            if look_for_work && free > 0 {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        backoff = Duration::from_millis(100);
+                        look_for_work = claimed.len() == self.claim_size(free);
+                        in_flight.extend(claimed.into_iter().map(|d| self.deliver(d, Utc::now())));
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "claiming deliveries failed; backing off");
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                        look_for_work = false;
+                    }
+                }
             }
-            let idle = match self.step().await {
-                Ok(StepOutcome::Worked(_)) => {
-                    backoff = Duration::from_millis(100);
-                    continue;
-                }
-                Ok(StepOutcome::QueueEmpty) => self.settings.idle_poll,
-                Err(error) => {
-                    tracing::warn!(error = %error, "delivery round failed; backing off");
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    backoff
-                }
+            let idle = if backoff > Duration::from_millis(100) {
+                backoff
+            } else {
+                self.settings.idle_poll
             };
             tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = wake.local.notified() => {}
-                _ = tokio::time::sleep(idle) => {}
+                Some(first) = in_flight.next(), if !in_flight.is_empty() => {
+                    let mut finished = vec![first];
+                    while let Some(Some(result)) = in_flight.next().now_or_never() {
+                        finished.push(result);
+                    }
+                    self.record(&finished).await;
+                    look_for_work = true;
+                }
+                _ = wake.local.notified() => look_for_work = true,
+                _ = tokio::time::sleep(idle) => look_for_work = true,
+                _ = shutdown.cancelled() => {}
             }
+        }
+        let finished: Vec<DeliveryResult> = in_flight.collect().await;
+        if !finished.is_empty() {
+            self.record(&finished).await;
         }
     }
 
-    async fn deliver(&self, delivery: ClaimedDelivery) -> DeliveryResult {
-        let now = Utc::now();
+    fn claim_size(&self, free: usize) -> usize {
+        free.min(self.settings.batch as usize)
+    }
+
+    async fn claim(&self, free: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let limit = u32::try_from(self.claim_size(free)).unwrap_or(self.settings.batch);
+        self.store
+            .claim_due(Utc::now(), self.settings.lease, limit)
+            .await
+    }
+
+    /// Writes finished attempts; on failure the claims expire with their lease and the
+    /// deliveries are attempted again (receivers drop duplicates by `webhook-id`).
+    async fn record(&self, results: &[DeliveryResult]) {
+        if let Err(error) = self
+            .store
+            .record_results(results, Utc::now(), self.settings.disable_after)
+            .await
+        {
+            tracing::warn!(error = %error, count = results.len(), "recording delivery results failed");
+        }
+    }
+
+    async fn deliver(&self, delivery: ClaimedDelivery, now: DateTime<Utc>) -> DeliveryResult {
         let (attempt, next) = match self.attempt(&delivery, now).await {
             Ok(outcome) => {
                 let attempt_number = delivery.attempts + 1;
@@ -162,6 +221,9 @@ impl DeliveryWorker {
         let target = match TargetUrl::parse(&delivery.target_url, &self.policy) {
             Ok(target) => target,
             Err(error) => return Ok(failed(format!("target refused: {error}"), started)),
+        };
+        let Some(_slot) = self.slots.try_take(target.as_str()) else {
+            return Err(Deferred(BUSY_TARGET_WAIT));
         };
         if let Err(wait) = self.limiter.try_acquire(target.as_str(), Instant::now()) {
             return Err(Deferred(

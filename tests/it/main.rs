@@ -4,6 +4,7 @@
 // Test and bench code states its expectations with unwrap/expect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod support;
 
 mod cli;
@@ -18,4 +19,5 @@ mod openapi;
 mod ops;
 mod receiver;
 mod scenarios;
+mod slow_receivers;
 mod storage_contract;
