@@ -327,24 +327,7 @@ async fn concurrent_requests_store_the_triggers_of_sequential_ones(backend: Back
     assert_eq!(stories[0], stories[1]);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(ringhook::config::Backend::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(ringhook::config::Backend::Postgres).await;
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+for_each_backend!(
     one_batch_gives_the_triggers_of_one_by_one_delivery,
     a_request_that_cannot_be_stored_is_refused_alone_and_its_batch_is_kept,
     an_event_sent_twice_in_one_batch_is_applied_once,

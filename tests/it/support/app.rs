@@ -1,9 +1,12 @@
 //! `spawn_app()`: the real application on a loopback port with its own database.
 
 use super::TestDatabase;
+use chrono::{DateTime, Utc};
 use ringhook::config::{Backend, Settings};
+use ringhook::delivery::worker::StepOutcome;
 use ringhook::http::AppState;
-use ringhook::startup::Application;
+use ringhook::startup::{Application, Workers};
+use ringhook::storage::delivery_queue::QueueStats;
 use std::sync::LazyLock;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +40,23 @@ pub async fn spawn_app_with(
     backend: Backend,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
+    spawn(backend, Workers::Background, configure).await
+}
+
+/// Like [`spawn_app_with`], but no worker runs on its own: the test steps them with
+/// [`TestApp::deliver_all`] and [`TestApp::settle_all`], its clock passed in.
+pub async fn spawn_stepped_app(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    spawn(backend, Workers::Stepped, configure).await
+}
+
+async fn spawn(
+    backend: Backend,
+    workers: Workers,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let db = TestDatabase::of(backend).await?;
     let mut settings = Settings {
@@ -46,7 +66,7 @@ pub async fn spawn_app_with(
         ..Settings::default()
     };
     configure(&mut settings);
-    let app = Application::build_with_storage(settings, db.store.clone())
+    let app = Application::build_with(settings, db.store.clone(), workers)
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -77,6 +97,36 @@ impl TestApp {
             .send()
             .await
             .expect("request reaches the app")
+    }
+
+    /// Steps the delivery worker as of `now` until no delivery is due; returns the number of
+    /// deliveries handled. A fresh worker each time: the rate limit starts full.
+    pub async fn deliver_all(&self, now: DateTime<Utc>) -> usize {
+        let worker = ringhook::startup::delivery_worker(&self.state).expect("delivery worker");
+        let mut handled = 0;
+        loop {
+            match worker.step(now).await.expect("delivery step") {
+                StepOutcome::Worked(count) => handled += count,
+                StepOutcome::QueueEmpty => return handled,
+            }
+        }
+    }
+
+    /// Settles every call whose `call.ended` is due at `now`; returns how many were settled.
+    pub async fn settle_all(&self, now: DateTime<Utc>) -> usize {
+        ringhook::pipeline::settle::settle_due(
+            self.db.store.as_ref(),
+            &self.state.normalizer,
+            now,
+            1000,
+        )
+        .await
+        .expect("settle step")
+    }
+
+    /// The delivery queue as of `now`.
+    pub async fn queue(&self, now: DateTime<Utc>) -> QueueStats {
+        self.db.store.queue_stats(now).await.expect("queue stats")
     }
 
     /// Stops the app the way SIGTERM does and waits until it has drained.
