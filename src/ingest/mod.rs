@@ -4,7 +4,9 @@
 //! One file per source kind (`kazoo`, `zoom`, `zorio`) behind [`verify_and_parse`]. Verification
 //! failures and malformed bodies are errors; events ringhook does not use are [`Parsed::Ignored`].
 
+pub mod asterisk;
 pub mod endpoint;
+pub mod freeswitch;
 mod json;
 pub mod kazoo;
 mod kazoo_apps;
@@ -16,6 +18,8 @@ mod signature_tests;
 
 #[cfg(test)]
 mod robustness_tests;
+#[cfg(test)]
+mod socket_scenarios_tests;
 pub mod zoom;
 pub mod zorio;
 
@@ -114,6 +118,9 @@ pub fn verify_and_parse(
             zorio::verify(secret, request, now)?;
             zorio::parse(request.headers, request.body)
         }
+        SourceKind::Asterisk | SourceKind::Freeswitch => Err(IngestError::Unauthorized(
+            "this source is reached over its event socket and takes no webhooks",
+        )),
     }
 }
 
