@@ -119,7 +119,9 @@ async fn bench(label: &str, db: BenchDb, calls_per_kind: usize, concurrency: usi
         calls_per_kind,
     ));
     let events: usize = groups.iter().map(Vec::len).sum();
+    let cpu_before = server.cpu_time();
     let ingest = run_load(groups, concurrency).await;
+    let cpu = server.cpu_time() - cpu_before;
     assert_eq!(ingest.requests, events);
 
     println!(
@@ -129,6 +131,11 @@ async fn bench(label: &str, db: BenchDb, calls_per_kind: usize, concurrency: usi
     println!(
         "{}",
         ingest.line(&format!("{label}: raw events through POST /ingest"))
+    );
+    println!(
+        "{label}: server CPU per raw event {:.1} µs ({:.2} s user+system for {events} events)",
+        micros_per(cpu, events),
+        cpu.as_secs_f64()
     );
     println!(
         "{label}: ingest reaches {:.0}% of the trivial-handler rate\n",
