@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod simulate;
+pub mod socket_source;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;

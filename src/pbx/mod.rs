@@ -7,3 +7,4 @@
 
 pub mod ami_codec;
 pub mod esl_codec;
+pub mod socket_url;

@@ -14,6 +14,7 @@ mod models;
 mod oauth_models;
 mod oauth_queries;
 mod oauth_rows;
+pub mod pbx_sockets;
 mod postgres;
 mod rows;
 mod shared_queries;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use hooks::{DeliveryQueue, HookScope, HookStore};
 pub use models::*;
 pub use oauth_models::*;
+pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -151,6 +153,7 @@ pub trait Storage:
     + CallRequestStore
     + HookStore
     + DeliveryQueue
+    + PbxSocketStore
     + Send
     + Sync
 {

@@ -5,6 +5,7 @@ use super::call_request_queries::impl_call_request_store;
 use super::call_write_queries::impl_call_writes;
 use super::hook_queries::impl_hook_store;
 use super::oauth_queries::impl_oauth_store;
+use super::pbx_sockets::impl_pbx_socket_store;
 use super::shared_queries::impl_shared_stores;
 use super::{PoolStats, Storage};
 use crate::config::{Backend, DatabaseUrl};
@@ -66,6 +67,7 @@ impl PostgresStore {
     }
 }
 
+impl_pbx_socket_store!(PostgresStore);
 impl_shared_stores!(PostgresStore, sqlx::Postgres);
 impl_call_writes!(sqlx::Postgres, false);
 impl_call_store!(PostgresStore, sqlx::Postgres);

@@ -5,6 +5,7 @@ use super::call_request_queries::impl_call_request_store;
 use super::call_write_queries::impl_call_writes;
 use super::hook_queries::impl_hook_store;
 use super::oauth_queries::impl_oauth_store;
+use super::pbx_sockets::impl_pbx_socket_store;
 use super::shared_queries::impl_shared_stores;
 use super::{PoolStats, Storage};
 use crate::config::{Backend, DatabaseUrl};
@@ -86,6 +87,7 @@ impl SqliteStore {
     }
 }
 
+impl_pbx_socket_store!(SqliteStore);
 impl_shared_stores!(SqliteStore, sqlx::Sqlite);
 impl_call_writes!(sqlx::Sqlite, true);
 impl_call_store!(SqliteStore, sqlx::Sqlite);
@@ -95,8 +97,18 @@ impl_oauth_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]
 impl Storage for SqliteStore {
+    /// Foreign keys are off while migrating (on one connection): SQLite changes a table's
+    /// constraints only by rebuilding it, and dropping the old table must not cascade.
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await?;
+        let migrated = MIGRATOR.run_direct(&mut *conn).await;
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await?;
+        migrated?;
         Ok(())
     }
 

@@ -1,0 +1,5 @@
+//! Socket sources: Asterisk over AMI, FreeSWITCH over ESL. Creating them with the CLI, the
+//! connection lease, and the connectors against a scripted ESL server and a real Asterisk.
+
+mod lease;
+mod sources_cli;
