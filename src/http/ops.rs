@@ -29,7 +29,14 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.storage.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))),
+        Ok(()) => {
+            let mut body = json!({"status": "ready", "database": "ok"});
+            let pbx = state.pbx.snapshot();
+            if !pbx.is_empty() {
+                body["pbx"] = json!(pbx);
+            }
+            Ok(HttpResponse::Ok().json(body))
+        }
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed: database unreachable");
             Err(ApiError::unavailable("the database is unreachable"))

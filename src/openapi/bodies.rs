@@ -68,6 +68,10 @@ pub enum HealthStatus {
 pub struct Readiness {
     status: ReadyStatus,
     database: HealthStatus,
+    /// The socket sources (Asterisk AMI, FreeSWITCH ESL) this process holds the connection
+    /// of, by source id; absent when it holds none.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, crate::pbx::status::SourceHealth>>)]
+    pbx: Option<std::collections::BTreeMap<String, crate::pbx::status::SourceHealth>>,
 }
 
 #[derive(Serialize, ToSchema)]

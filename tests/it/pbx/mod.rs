@@ -1,5 +1,6 @@
 //! Socket sources: Asterisk over AMI, FreeSWITCH over ESL. Creating them with the CLI, the
 //! connection lease, and the connectors against a scripted ESL server and a real Asterisk.
 
+mod freeswitch;
 mod lease;
 mod sources_cli;
