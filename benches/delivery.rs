@@ -10,6 +10,9 @@
 //! Run: `cargo bench --bench delivery` (`TEST_DATABASE_URL` adds PostgreSQL;
 //! `BENCH_SKIP_SQLITE=1` leaves SQLite out, `BENCH_CALLS` sets the backlog size).
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::{App, HttpResponse, HttpServer, web};

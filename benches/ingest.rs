@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench --bench ingest` (`BENCH_CALLS`, `BENCH_CONCURRENCY` to change the load).
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

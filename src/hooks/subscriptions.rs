@@ -1,13 +1,12 @@
 //! Subscribe, list and unsubscribe hooks.
 
+use super::HookEvent;
 use crate::delivery::{HookSecret, TargetError, TargetUrl, check_resolves};
 use crate::domain::HookId;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::EventType;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::HookEvent;
-use crate::openapi::bodies::Problem;
 use crate::storage::HookScope;
 use crate::storage::hooks::{Hook, NewHook};
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -71,14 +70,17 @@ fn parse_event(raw: &str) -> Result<String, ApiError> {
         Ok(raw.to_owned())
     } else {
         Err(ApiError::unprocessable(
-            "invalid_event",
+            ProblemCode::InvalidEvent,
             format!("{raw:?} is not a call event type (such as call.answered) or *"),
         ))
     }
 }
 
 fn target_problem(error: TargetError) -> ApiError {
-    ApiError::unprocessable("invalid_target", format!("target_url refused: {error}"))
+    ApiError::unprocessable(
+        ProblemCode::InvalidTarget,
+        format!("target_url refused: {error}"),
+    )
 }
 
 /// `POST /v1/hooks`: Zapier's performSubscribe.
@@ -131,8 +133,7 @@ pub async fn create(
             target_url: target.as_str().to_owned(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!(hook = %hook.id, "hook subscribed");
     Ok(HttpResponse::Created().json(HookView::of(hook, true)))
 }
@@ -158,8 +159,7 @@ pub async fn list(
     let hooks = state
         .storage
         .hooks_of_user(&auth.tenant_id, &auth.user_id)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let views: Vec<HookView> = hooks.into_iter().map(|h| HookView::of(h, false)).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -175,8 +175,7 @@ pub(super) async fn own_hook(
     let hook = state
         .storage
         .hook(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(missing)?;
     if hook.user_id != auth.user_id {
         return Err(missing());
@@ -234,8 +233,7 @@ pub async fn delete(
         let deleted = state
             .storage
             .delete_hook(&auth.tenant_id, &auth.user_id, &id)
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         if deleted {
             tracing::info!(hook = %id, "hook unsubscribed");
         }

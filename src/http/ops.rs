@@ -2,9 +2,41 @@
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::openapi::bodies::{Health, Problem, Readiness};
+use crate::error::Problem;
+use crate::pbx::status::SourceHealth;
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: HealthStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+}
+
+/// `GET /readyz`.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    status: ReadyStatus,
+    database: HealthStatus,
+    /// The socket sources (Asterisk AMI, FreeSWITCH ESL) this process holds the connection
+    /// of, by source id; absent when it holds none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pbx: Option<BTreeMap<String, SourceHealth>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyStatus {
+    Ready,
+}
 
 /// The process is up and serving HTTP.
 #[utoipa::path(
@@ -14,7 +46,9 @@ use serde_json::json;
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// The database answers: a load balancer may send traffic here.
@@ -30,12 +64,12 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.storage.ping().await {
         Ok(()) => {
-            let mut body = json!({"status": "ready", "database": "ok"});
             let pbx = state.pbx.snapshot();
-            if !pbx.is_empty() {
-                body["pbx"] = json!(pbx);
-            }
-            Ok(HttpResponse::Ok().json(body))
+            Ok(HttpResponse::Ok().json(Readiness {
+                status: ReadyStatus::Ready,
+                database: HealthStatus::Ok,
+                pbx: (!pbx.is_empty()).then_some(pbx),
+            }))
         }
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed: database unreachable");
