@@ -2,10 +2,9 @@
 
 use super::HookEvent;
 use crate::delivery::{HookSecret, TargetError, TargetUrl, check_resolves};
-use crate::domain::HookId;
+use crate::domain::{HookEventFilter, HookId};
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
-use crate::normalizer::model::EventType;
 use crate::oauth::{Authenticated, Scope};
 use crate::storage::HookScope;
 use crate::storage::hooks::{Hook, NewHook};
@@ -55,25 +54,23 @@ impl HookView {
         HookView {
             secret: with_secret.then(|| hook.secret.expose_secret().to_owned()),
             id: hook.id,
-            target_url: hook.target_url,
-            event: hook.event,
+            target_url: hook.target_url.to_string(),
+            event: hook.event.as_str().to_owned(),
             scope: hook.scope,
-            status: if hook.active { "active" } else { "disabled" },
+            status: hook.status.as_str(),
             disabled_reason: hook.disabled_reason,
             created_at: hook.created_at,
         }
     }
 }
 
-fn parse_event(raw: &str) -> Result<String, ApiError> {
-    if raw == "*" || EventType::parse(raw).is_some() {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::unprocessable(
+fn parse_event(raw: &str) -> Result<HookEventFilter, ApiError> {
+    HookEventFilter::parse(raw).ok_or_else(|| {
+        ApiError::unprocessable(
             ProblemCode::InvalidEvent,
             format!("{raw:?} is not a call event type (such as call.answered) or *"),
-        ))
-    }
+        )
+    })
 }
 
 fn target_problem(error: TargetError) -> ApiError {
@@ -127,10 +124,10 @@ pub async fn create(
         .create_hook(&NewHook {
             tenant_id: auth.tenant_id.clone(),
             user_id: auth.user_id.clone(),
-            grant_id: Some(auth.grant_id.to_string()),
+            grant_id: Some(auth.grant_id.clone()),
             scope,
             event,
-            target_url: target.as_str().to_owned(),
+            target_url: target,
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await?;
