@@ -348,6 +348,10 @@ impl Draft {
             is_agent: false,
             click_to_call,
         });
+        // The inner half of a Local pair is no leg of its own: its outer half is.
+        if ch.is_local_inner_half() {
+            event.leg = None;
+        }
         event.request_id = ch.request_id();
         if click_to_call || role == LegRole::Caller {
             event.caller = ch.calling_party();

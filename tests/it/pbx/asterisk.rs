@@ -236,3 +236,37 @@ async fn a_wrong_ami_secret_shows_in_readyz_and_nothing_connects() {
     assert!(error.contains("Authentication failed"), "{error}");
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_queue_call_is_queued_rung_and_answered_by_the_agent() {
+    let asterisk = Asterisk::start().await;
+    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    wait_connected(&app, &source).await;
+    asterisk
+        .call_in("+16285550111", "+13105550142", "JORDAN LEE", 10_000)
+        .await;
+    let events = call_events(&app, &acme).await;
+    let bob = Some("Bob Martin");
+    assert_eq!(
+        triggers(&events),
+        [
+            ("call.queued", Some("support")),
+            ("call.ringing", bob),
+            ("call.answered", bob),
+            ("call.queue_answered", bob),
+            ("call.ended", bob)
+        ],
+        "{}",
+        asterisk.console()
+    );
+    let answered = &events[3];
+    assert_eq!(
+        answered.queue.as_ref().and_then(|q| q.id.as_deref()),
+        Some("support")
+    );
+    assert_eq!(
+        ended(&events).call.disposition.map(|d| d.as_str()),
+        Some("answered")
+    );
+    app.stop().await.unwrap();
+}
