@@ -239,6 +239,7 @@ async fn add_history(db: &BenchDb, rows: usize) {
 
 const SERVER_ENV: &[(&str, &str)] = &[
     ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ("RINGHOOK_ALLOW_HTTP_TARGETS", "true"),
     ("RINGHOOK_DELIVERY_RATE_PER_SECOND", "100000"),
     ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
 ];

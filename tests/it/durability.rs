@@ -91,6 +91,7 @@ async fn wait_for_distinct(
 
 const ENV: &[(&str, &str)] = &[
     ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ("RINGHOOK_ALLOW_HTTP_TARGETS", "true"),
     ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
     // A short timeout keeps the lease (4 × timeout) of the killed server's claims short.
     ("RINGHOOK_DELIVERY_TIMEOUT_SECONDS", "1"),
