@@ -10,6 +10,9 @@
 //! Run: `cargo bench --bench delivery` (`TEST_DATABASE_URL` adds PostgreSQL;
 //! `BENCH_SKIP_SQLITE=1` leaves SQLite out, `BENCH_CALLS` sets the backlog size).
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -18,6 +21,7 @@ use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
 use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
 use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
 use ringhook::normalizer::NormalizerConfig;
@@ -161,8 +165,15 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
             user_id: setup.alice.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
-            target_url: url,
+            event: HookEventFilter::Any,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                &url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await
@@ -257,6 +268,7 @@ async fn drain(
     let before = seen.count.load(Ordering::Relaxed);
     let started = Instant::now();
     let server = Server::start(db, SERVER_ENV).await;
+    let cpu_before = server.cpu_time();
     while seen.count.load(Ordering::Relaxed) < before + queued {
         assert!(
             started.elapsed() < Duration::from_secs(600),
@@ -265,10 +277,12 @@ async fn drain(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed();
+    let cpu = server.cpu_time() - cpu_before;
     println!(
-        "{label:<52} {:>8.0} deliveries/s   ({queued} deliveries in {:.2} s, server start included)",
+        "{label:<52} {:>8.0} deliveries/s   ({queued} deliveries in {:.2} s, server start included; server CPU {:.1} µs per delivery)",
         queued as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        micros_per(cpu, queued)
     );
     drop(server);
 }
@@ -283,6 +297,7 @@ async fn steady(
     seconds: u64,
 ) {
     let server = Server::start(db, SERVER_ENV).await;
+    let cpu_before = server.cpu_time();
     let client = reqwest::Client::new();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let total = rate * seconds as usize;
@@ -335,6 +350,8 @@ async fn steady(
     }
     answered.sort();
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // Ingest, normalization and the deliveries it caused, all inside the server.
+    let cpu = server.cpu_time() - cpu_before;
     let sent = sent.lock().unwrap().clone();
     let first = seen.first.lock().unwrap().clone();
     let mut latencies: Vec<Duration> = sent
@@ -369,6 +386,14 @@ async fn steady(
         ),
         answer_pct(0.5).as_secs_f64() * 1e3,
         answer_pct(0.99).as_secs_f64() * 1e3,
+    );
+    println!(
+        "{:<52} {:>6.1} µs per raw event (ingest + its deliveries)",
+        format!(
+            "{}: server CPU, same load",
+            label.split(':').next().unwrap_or(label)
+        ),
+        micros_per(cpu, total),
     );
     drop(server);
 }

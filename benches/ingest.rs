@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench --bench ingest` (`BENCH_CALLS`, `BENCH_CONCURRENCY` to change the load).
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -119,7 +122,9 @@ async fn bench(label: &str, db: BenchDb, calls_per_kind: usize, concurrency: usi
         calls_per_kind,
     ));
     let events: usize = groups.iter().map(Vec::len).sum();
+    let cpu_before = server.cpu_time();
     let ingest = run_load(groups, concurrency).await;
+    let cpu = server.cpu_time() - cpu_before;
     assert_eq!(ingest.requests, events);
 
     println!(
@@ -129,6 +134,11 @@ async fn bench(label: &str, db: BenchDb, calls_per_kind: usize, concurrency: usi
     println!(
         "{}",
         ingest.line(&format!("{label}: raw events through POST /ingest"))
+    );
+    println!(
+        "{label}: server CPU per raw event {:.1} µs ({:.2} s user+system for {events} events)",
+        micros_per(cpu, events),
+        cpu.as_secs_f64()
     );
     println!(
         "{label}: ingest reaches {:.0}% of the trivial-handler rate\n",

@@ -5,6 +5,9 @@
 //! `cargo bench --bench oauth` (release build). Knobs: `BENCH_SECONDS` (default 5) and
 //! `BENCH_CONCURRENCY` (default 64).
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

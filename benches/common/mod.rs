@@ -132,6 +132,44 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The server process's CPU time so far (user + system), read from `/proc/<pid>/stat`.
+    /// Differences of two readings over a measured phase, divided by the work done in it,
+    /// give a cost per event that depends far less on the machine's load than a rate does.
+    pub fn cpu_time(&self) -> Duration {
+        process_cpu_time(self.child.id())
+    }
+}
+
+/// User + system CPU time of process `pid` (fields 14 and 15 of `/proc/<pid>/stat`, in clock
+/// ticks; the command name in field 2 may hold spaces, so fields are counted after its `)`).
+pub fn process_cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name, field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// CPU time per unit of work, in microseconds.
+pub fn micros_per(cpu: Duration, units: usize) -> f64 {
+    cpu.as_secs_f64() * 1e6 / units.max(1) as f64
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

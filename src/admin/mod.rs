@@ -1,9 +1,13 @@
 //! The operator's command line: `ringhook serve`, `migrate` and the admin commands that create
 //! tenants, users, OAuth clients and sources. Admin commands print one JSON object on stdout.
+//! `cli` is the grammar, `dispatch` runs one parsed command, `commands` holds the admin
+//! commands themselves.
 
 pub mod cli;
 pub mod commands;
+mod dispatch;
 pub mod simulate;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;
+pub use dispatch::run;

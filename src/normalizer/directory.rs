@@ -134,6 +134,12 @@ pub fn resolve(raw: &RawParty, dir: &dyn Directory) -> Party {
     }
 }
 
+/// Resolves a raw party, or gives an unknown party when the source named none.
+pub(crate) fn resolve_or_unknown(raw: Option<&RawParty>, dir: &dyn Directory) -> Party {
+    raw.filter(|p| !p.is_empty())
+        .map_or_else(Party::unknown, |p| resolve(p, dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,16 +6,39 @@
 //! events of the same burst (an answer after a hang-up, the second PARK_RETRIEVED) still amend
 //! the outcome. A call that stays silent for `stale_after` is closed the same way. A call that
 //! never emitted a trigger (a feature-code dial) ends silently.
+//!
+//! Two events speak to the outcome directly: the caller reaching voicemail, and a call record
+//! (CDR, call history) saying the call is over.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::ingest::{EndReason, LegRole};
+use crate::ingest::{EndReason, LegRole, RawCallEvent};
 
-use super::NormalizerConfig;
-use super::emit::Trigger;
-use super::features::unparked;
-use super::model::{Disposition, EventType, Party, PartyKind};
+use super::config::NormalizerConfig;
+use super::context::Ctx;
+use super::emit::{Totals, Trigger};
+use super::model::{Disposition, EventType, Party};
+use super::park::unparked;
+use super::queue;
 use super::state::{CallState, ParkStatus};
+
+/// The caller reached the voicemail of the event's callee: the call ends as a voicemail.
+pub(crate) fn voicemail(st: &mut CallState, cx: &Ctx<'_>, out: &mut Vec<Trigger>) {
+    st.voicemail = true;
+    out.push(Trigger::new(
+        EventType::Voicemail,
+        "voicemail",
+        cx.at,
+        cx.callee.clone(),
+    ));
+}
+
+/// A call record says when the call was answered and that it is over; it enriches the call
+/// but triggers nothing by itself.
+pub(crate) fn call_record(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) {
+    st.answered_at = st.answered_at.or(ev.timing.answered_at);
+    st.record_ended_at = ev.timing.ended_at.or(Some(cx.at));
+}
 
 /// Re-arms (or clears) the settle deadline after an event.
 pub(crate) fn rearm(st: &mut CallState, config: &NormalizerConfig, now: DateTime<Utc>) {
@@ -51,7 +74,7 @@ pub(crate) fn due(
         }
     }
     if settled || stale {
-        super::features::flush_queue(st, now, &mut out);
+        queue::flush(st, now, &mut out);
         if !st.emitted.is_empty() || !out.is_empty() {
             out.push(ended(st, now));
         }
@@ -90,28 +113,18 @@ fn ended(st: &CallState, now: DateTime<Utc>) -> Trigger {
         .or_else(|| st.last_rung.clone())
         .or_else(|| st.originator.clone())
         .or_else(|| st.park.as_ref().and_then(|p| p.parked_by.clone()))
-        .or_else(|| {
-            st.queue.as_ref().map(|q| Party {
-                kind: PartyKind::Queue,
-                name: q.name.clone(),
-                ..Party::unknown()
-            })
-        })
+        .or_else(|| st.queue.as_ref().map(|q| q.party()))
         .unwrap_or_else(Party::unknown);
     let mut t = Trigger::new(EventType::Ended, "call", ended_at, user);
     t.disposition = Some(disposition);
-    t.totals = Some(super::emit::Totals {
+    t.totals = Some(Totals {
         ended_at,
         answered_at,
         ring_seconds: secs(answered_at.unwrap_or(ended_at) - started_at),
         talk_seconds: answered_at.map_or(0, |a| secs(ended_at - a)),
         duration_seconds: secs(ended_at - started_at),
     });
-    t.park = st.park.as_ref().map(|p| super::model::ParkInfo {
-        slot: p.slot.clone(),
-        parked_by: p.parked_by.clone(),
-        retrieved_by: p.retrieved_by.clone(),
-    });
+    t.park = st.park.as_ref().map(|p| p.info());
     t
 }
 

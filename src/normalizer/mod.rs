@@ -1,7 +1,9 @@
 //! The call state machine: raw call events in, subscriber [`CallEvent`]s out. Pure: no I/O,
 //! the clock and the user directory are passed in.
 //!
-//! How storage drives it, one transaction per raw event:
+//! How the ingest pipeline (`src/calls/pipeline.rs`) drives it, for each raw event of a batch
+//! (one transaction per batch of concurrent requests; each event sees what the earlier ones of
+//! the batch did):
 //! 1. Skip the event if its `dedupe_key` was seen for this source.
 //! 2. Find the call: the first of [`RawCallEvent::lookup_keys`] mapped to a call of this
 //!    source, else [`CallState::new`] under the first key.
@@ -10,47 +12,41 @@
 //!    of each user in [`EmittedEvent::participants`].
 //! 4. A sweeper calls [`settle`] on calls whose [`CallState::due_at`] has passed: that is where
 //!    `call.ended` (and a held-back `call.unparked`) comes from.
+//!
+//! Inside, dependencies run one way: `machine` dispatches each event kind to one file per
+//! topic (`legs`, `park`, `queue`, `transfer`, `hold`, `ending`), which build on the call's
+//! `state`, the merge rules in `facts` and the trigger type in `emit`.
 
+mod config;
+mod context;
 mod directory;
 mod emit;
 mod ending;
-mod features;
+mod facts;
+mod hold;
+mod legs;
 mod machine;
 pub mod model;
+mod park;
+mod queue;
 mod state;
 mod summary;
+mod transfer;
 
 #[cfg(test)]
 mod scenarios_tests;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::ingest::RawCallEvent;
 
+use context::Ctx;
+
+pub use config::NormalizerConfig;
 pub use directory::{Directory, DirectoryEntry, DirectoryUser, StaticDirectory, resolve};
 pub use emit::EmittedEvent;
 pub use model::{CallEvent, EventType};
 pub use state::CallState;
-
-/// Timing rules of the state machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NormalizerConfig {
-    /// How long a call must look finished before `call.ended` goes out; lets the last
-    /// out-of-order events of a call (sources deliver in parallel) amend the outcome.
-    pub settle: TimeDelta,
-    /// A call with no event for this long is closed with what is known (lost hang-ups, Zoom
-    /// parked calls, which get no retrieval webhook).
-    pub stale_after: TimeDelta,
-}
-
-impl Default for NormalizerConfig {
-    fn default() -> Self {
-        NormalizerConfig {
-            settle: TimeDelta::seconds(5),
-            stale_after: TimeDelta::hours(4),
-        }
-    }
-}
 
 /// A call's next state and the events to deliver.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,15 +76,8 @@ pub fn apply(
             events: Vec::new(),
         };
     }
-    state.last_activity = machine::latest(state.last_activity, Some(now));
-    let cx = machine::Ctx {
-        dir: directory,
-        config,
-        now,
-        at: event.occurred_at.unwrap_or(now),
-        caller: machine::resolve_opt(Some(&event.caller), directory),
-        callee: machine::resolve_opt(Some(&event.callee), directory),
-    };
+    state.last_activity = facts::latest(state.last_activity, Some(now));
+    let cx = Ctx::new(event, directory, config, now);
     let triggers = machine::apply_event(&mut state, event, &cx);
     ending::rearm(&mut state, config, now);
     let events = triggers

@@ -9,9 +9,12 @@ use crate::domain::{SourceId, SourceKind, TenantId, UserId};
 use crate::ingest::raw::keys;
 use crate::ingest::{EndReason, LegRole};
 
-use super::model::Party;
+use super::config::NormalizerConfig;
+use super::model::{ParkInfo, Party, PartyKind, QueueInfo};
 
 /// Per-call state: legs, parties, park and queue progress, and which triggers were emitted.
+/// What each topic does with it lives in that topic's file (`legs`, `park`, `queue`,
+/// `transfer`, `hold`, `ending`); the facts several topics read are methods here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallState {
     pub tenant_id: TenantId,
@@ -161,7 +164,7 @@ impl CallState {
 
     /// The earliest time [`settle`](super::settle) has something to do, `None` once ended.
     /// Storage indexes this to find calls to settle.
-    pub fn due_at(&self, config: &super::NormalizerConfig) -> Option<DateTime<Utc>> {
+    pub fn due_at(&self, config: &NormalizerConfig) -> Option<DateTime<Utc>> {
         if self.ended {
             return None;
         }
@@ -180,9 +183,123 @@ impl CallState {
         &self.participants
     }
 
+    /// Whether the call went through a named queue (not merely a caller leg that ended).
     pub(crate) fn is_queue_call(&self) -> bool {
         self.queue
             .as_ref()
             .is_some_and(|q| q.id.is_some() || q.name.is_some())
+    }
+
+    /// Remembers the keys an event names, and shows the most telling one as the call's id
+    /// (interaction id over call id over leg id).
+    pub(crate) fn record_keys(&mut self, call_keys: &[String]) {
+        for key in call_keys {
+            self.aliases.insert(key.clone());
+        }
+        let rank = |k: &str| match k.split_once(':').map(|(p, _)| p) {
+            Some("cid") => 0,
+            Some("call") => 1,
+            _ => 2,
+        };
+        if let Some(best) = call_keys.iter().min_by_key(|k| rank(k))
+            && rank(best) < rank(&self.best_key)
+        {
+            self.best_key = best.clone();
+        }
+    }
+
+    /// Who is on leg `leg_id`, unknown if the leg or its party is not known yet.
+    pub(crate) fn leg_party(&self, leg_id: &str) -> Party {
+        self.legs
+            .get(leg_id)
+            .and_then(|l| l.party.clone())
+            .unwrap_or_else(Party::unknown)
+    }
+
+    /// Whether `party` is the user who placed the call.
+    pub(crate) fn is_originator(&self, party: &Party) -> bool {
+        self.originator
+            .as_ref()
+            .is_some_and(|o| o.user_id == party.user_id)
+    }
+
+    /// When the caller started waiting in the queue: the queue's own entry time, else the PBX
+    /// answering the caller, else the call's start.
+    pub(crate) fn queue_entered_at(&self) -> Option<DateTime<Utc>> {
+        self.queue
+            .as_ref()
+            .and_then(|q| q.entered_at)
+            .or(self.pbx_answered_at)
+            .or(self.started_at)
+    }
+}
+
+impl Leg {
+    /// A leg seen for the first time, in `role`; the rest accumulates from its events.
+    pub(crate) fn new(role: LegRole) -> Self {
+        Leg {
+            role,
+            party: None,
+            is_agent: false,
+            click_to_call: false,
+            started_at: None,
+            answered_at: None,
+            ended_at: None,
+            ended: false,
+            end_reason: None,
+            peer: None,
+        }
+    }
+}
+
+impl ParkState {
+    /// A park first seen in `slot`, parked until an event says otherwise.
+    pub(crate) fn new(slot: String) -> Self {
+        ParkState {
+            slot,
+            status: ParkStatus::Parked,
+            parked_leg: None,
+            parked_by: None,
+            retrieved_by: None,
+            retrieved_at: None,
+            last_peer: None,
+            pending_until: None,
+        }
+    }
+
+    /// The park as subscribers see it.
+    pub(crate) fn info(&self) -> ParkInfo {
+        ParkInfo {
+            slot: self.slot.clone(),
+            parked_by: self.parked_by.clone(),
+            retrieved_by: self.retrieved_by.clone(),
+        }
+    }
+}
+
+impl QueueState {
+    /// The queue as a party: who a queued call "rings" before an agent takes it.
+    pub(crate) fn party(&self) -> Party {
+        Party {
+            kind: PartyKind::Queue,
+            name: self.name.clone(),
+            ..Party::unknown()
+        }
+    }
+
+    /// The queue as subscribers see it; the wait runs from `entered` to `wait_until`.
+    pub(crate) fn info(
+        &self,
+        wait_until: Option<DateTime<Utc>>,
+        entered: Option<DateTime<Utc>>,
+    ) -> QueueInfo {
+        QueueInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            wait_seconds: wait_until
+                .zip(entered)
+                .map(|(w, e)| (w - e).num_seconds().max(0)),
+            agent: self.agent.clone(),
+        }
     }
 }

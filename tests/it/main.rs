@@ -1,6 +1,9 @@
 //! Integration tests, built as one binary: the real server on a loopback port, real databases,
 //! the real `ringhook` binary for the CLI.
 
+// Test and bench code states its expectations with unwrap/expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod calls;
