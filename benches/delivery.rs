@@ -170,6 +170,7 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
                 &url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

@@ -2,7 +2,7 @@
 //! problem+json and counted in `ringhook_handler_panics_total`, instead of dropping the
 //! connection without an answer. The panic hook still prints where it happened.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
@@ -87,7 +87,7 @@ where
                 );
                 Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ProblemCode::Internal,
                     "an unexpected error occurred; it has been logged",
                 )
                 .into())

@@ -55,6 +55,7 @@ async fn subscribe(
                 url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

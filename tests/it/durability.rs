@@ -55,6 +55,7 @@ async fn subscribe_tenant_hook(db: &TestDatabase, acme: &AcmeTenant, url: &str) 
                 url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )
