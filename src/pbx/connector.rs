@@ -22,7 +22,7 @@ use crate::calls::IngestJob;
 use crate::domain::{SourceId, SourceKind};
 use crate::http::AppState;
 use crate::ingest::asterisk::AmiTranslator;
-use crate::ingest::{RawCallEvent, freeswitch};
+use crate::ingest::{RawCallEvent, bounds, freeswitch};
 use crate::storage::{PbxSocket, Source};
 
 /// Timing of the connectors.
@@ -191,7 +191,15 @@ async fn connection(
 }
 
 /// Hands one event's raw events to the ingest writer and waits for their commit.
-async fn ingest(state: &AppState, source: &Arc<Source>, events: Vec<RawCallEvent>) {
+async fn ingest(state: &AppState, source: &Arc<Source>, mut events: Vec<RawCallEvent>) {
+    // The same bounds as webhook events: no time or duration that no call has.
+    events.retain(|event| match bounds::check(event) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(source = %source.id, event = %event.source_event, %error, "PBX event out of bounds; skipped");
+            false
+        }
+    });
     if events.is_empty() {
         return;
     }
