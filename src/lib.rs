@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod normalizer;
 pub mod oauth;
 pub mod openapi;
+pub mod pbx;
 pub mod pipeline;
 pub mod startup;
 pub mod storage;

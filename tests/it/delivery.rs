@@ -56,6 +56,7 @@ async fn stepped(configure: impl FnOnce(&mut Settings)) -> (TestApp, AcmeTenant,
 fn defaults(s: &mut Settings) {
     s.call_settle_seconds = 0;
     s.allow_private_targets = true;
+    s.allow_http_targets = true;
     s.delivery_retry_schedule_seconds = Some(vec![1, 1, 1]);
 }
 
@@ -88,6 +89,7 @@ async fn subscribe(
                 url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

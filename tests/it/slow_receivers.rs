@@ -24,6 +24,7 @@ const FLOOR: Duration = Duration::from_millis(1500);
 async fn targets_that_never_answer_do_not_delay_a_healthy_hook() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.allow_private_targets = true;
+        s.allow_http_targets = true;
         s.delivery_rate_per_second = 1000;
     })
     .await
@@ -61,6 +62,7 @@ async fn targets_that_never_answer_do_not_delay_a_healthy_hook() {
 async fn subscribe(app: &TestApp, acme: &crate::support::tenant::AcmeTenant, url: &str) {
     let policy = TargetPolicy {
         allow_private: true,
+        allow_http: true,
         allow_list: Vec::new(),
     };
     app.db
