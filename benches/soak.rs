@@ -117,6 +117,7 @@ async fn set_up(db: &BenchDb, receiver: &str) -> String {
         .unwrap();
     let policy = TargetPolicy {
         allow_private: true,
+        allow_http: true,
         allow_list: Vec::new(),
     };
     for path in ["one", "two"] {
@@ -218,6 +219,7 @@ async fn main() {
         &db,
         &[
             ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+            ("RINGHOOK_ALLOW_HTTP_TARGETS", "true"),
             ("RINGHOOK_DELIVERY_RATE_PER_SECOND", "100000"),
             ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
         ],

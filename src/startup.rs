@@ -8,7 +8,7 @@ use crate::delivery::wakeup::{self, DeliveryWakeup};
 use crate::delivery::worker::{DeliveryWorker, WorkerSettings};
 use crate::delivery::{ClientSettings, DeliveryClient, RateLimiter};
 use crate::hooks;
-use crate::http::{AppState, middleware, ops, request_span, unmatched};
+use crate::http::{AppState, middleware, ops, panic_guard, request_span, unmatched};
 use crate::ingest;
 use crate::maintenance;
 use crate::metrics::Metrics;
@@ -60,11 +60,17 @@ impl Application {
                 .await
                 .context("cannot load the OAuth signing keys")?,
         );
+        let metrics = Arc::new(Metrics::new().context("cannot register metrics")?);
+        let pbx = Arc::new(
+            crate::pbx::status::PbxStatus::new(metrics.registry())
+                .context("cannot register PBX metrics")?,
+        );
         let state = web::Data::new(AppState {
             ingest: IngestWriter::start(storage.clone(), settings.normalizer())
                 .context("cannot start the ingest writer")?,
             storage,
-            metrics: Arc::new(Metrics::new().context("cannot register metrics")?),
+            metrics,
+            pbx,
             directories: DirectoryCache::new(Duration::from_secs(5)),
             normalizer: settings.normalizer(),
             deliveries_queued: Arc::new(DeliveryWakeup::default()),
@@ -158,6 +164,11 @@ fn spawn_workers(
         Duration::from_secs(state.settings.oauth_prune_interval_seconds),
         shutdown.clone(),
     ));
+    workers.spawn(crate::pbx::connector::run(
+        state.clone(),
+        crate::pbx::connector::ConnectorSettings::default(),
+        shutdown.clone(),
+    ));
     Ok(workers)
 }
 
@@ -201,6 +212,7 @@ fn serve(
     let known_paths = web::Data::new(unmatched::KnownPaths::from_document(
         &crate::openapi::document(),
     ));
+    let catch_panics = panic_guard::CatchPanics::register(state.metrics.registry())?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -211,6 +223,7 @@ fn serve(
             .wrap(from_fn(middleware::head_as_get))
             .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_framework_errors))
             .wrap(from_fn(middleware::limit_body))
+            .wrap(catch_panics.clone())
             .wrap(from_fn(middleware::record_metrics))
             .wrap(tracing_actix_web::TracingLogger::<
                 request_span::RedactedRootSpan,

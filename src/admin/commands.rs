@@ -213,6 +213,20 @@ pub async fn create_source(
     args: &SourceCreate,
     public_base: &str,
 ) -> Result<Value, AdminError> {
+    if args.kind.is_socket() {
+        let mut stdin = std::io::stdin().lock();
+        return super::socket_source::create(store, args, &mut stdin).await;
+    }
+    if args.ami_url.is_some()
+        || args.esl_url.is_some()
+        || args.username.is_some()
+        || args.secret_stdin
+    {
+        return Err(invalid(format!(
+            "{} sources push webhooks: --ami-url, --esl-url, --username and --secret-stdin do not apply",
+            args.kind
+        )));
+    }
     let tenant_id = tenant_id(&args.tenant)?;
     let secret = match (&args.secret, args.kind) {
         (Some(s), _) if s.trim().len() >= 16 => s.trim().to_owned(),
@@ -332,23 +346,13 @@ pub async fn simulate(
     let mut results = Vec::new();
     let mut all_ok = true;
     for request in requests {
-        let mut url = url::Url::parse(&format!("{base}/ingest/{}", source.id))
-            .map_err(|e| invalid(format!("--url {base:?}: {e}")))?;
-        if let Some(token) = &request.query_token {
-            url.query_pairs_mut().append_pair("token", token);
-        }
-        let mut call = client.post(url).body(request.body);
-        for (name, value) in &request.headers {
-            call = call.header(name, value);
-        }
-        let response = call
-            .send()
+        let file = request.file.clone();
+        let answer = super::simulate::post(&client, base, source.id.as_str(), request)
             .await
-            .map_err(|e| invalid(format!("cannot reach {base}: {e}")))?;
-        let status = response.status().as_u16();
-        all_ok &= response.status().is_success();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        results.push(json!({"file": request.file, "status": status, "response": body}));
+            .map_err(|e| invalid(e.to_string()))?;
+        all_ok &= answer.status.is_success();
+        results
+            .push(json!({"file": file, "status": answer.status.as_u16(), "response": answer.body}));
     }
     if !all_ok {
         return Err(invalid(format!(

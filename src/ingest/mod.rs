@@ -4,7 +4,10 @@
 //! One file per source kind (`kazoo`, `zoom`, `zorio`) behind [`verify_and_parse`]. Verification
 //! failures and malformed bodies are errors; events ringhook does not use are [`Parsed::Ignored`].
 
+pub mod asterisk;
+pub mod bounds;
 pub mod endpoint;
+pub mod freeswitch;
 mod json;
 pub mod kazoo;
 mod kazoo_apps;
@@ -16,6 +19,8 @@ mod signature_tests;
 
 #[cfg(test)]
 mod robustness_tests;
+#[cfg(test)]
+mod socket_scenarios_tests;
 pub mod zoom;
 pub mod zorio;
 
@@ -102,19 +107,38 @@ pub fn verify_and_parse(
     now: DateTime<Utc>,
 ) -> Result<Parsed, IngestError> {
     match kind {
-        SourceKind::Kazoo => {
-            kazoo::verify(secret, request)?;
-            kazoo::parse(request.headers, request.body, now)
-        }
-        SourceKind::Zoom => {
-            zoom::verify(secret, request, now)?;
-            zoom::parse(secret, request.body)
-        }
-        SourceKind::Zorio => {
-            zorio::verify(secret, request, now)?;
-            zorio::parse(request.headers, request.body)
-        }
+        SourceKind::Kazoo => kazoo::verify(secret, request)?,
+        SourceKind::Zoom => zoom::verify(secret, request, now)?,
+        SourceKind::Zorio => zorio::verify(secret, request, now)?,
+        SourceKind::Asterisk | SourceKind::Freeswitch => return Err(socket_source()),
     }
+    parse_verified(kind, secret, request.headers, request.body, now)
+}
+
+/// Parses a request that already passed verification. Events with a time or duration no call
+/// has are refused ([`bounds::check`]): what comes out is safe to hand to the normalizer.
+pub fn parse_verified(
+    kind: SourceKind,
+    secret: &str,
+    headers: &Headers,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Parsed, IngestError> {
+    let parsed = match kind {
+        SourceKind::Kazoo => kazoo::parse(headers, body, now)?,
+        SourceKind::Zoom => zoom::parse(secret, body)?,
+        SourceKind::Zorio => zorio::parse(headers, body)?,
+        SourceKind::Asterisk | SourceKind::Freeswitch => return Err(socket_source()),
+    };
+    if let Parsed::Events(events) = &parsed {
+        events.iter().try_for_each(bounds::check)?;
+    }
+    Ok(parsed)
+}
+
+/// Socket sources (AMI, ESL) are read by their connector, never posted to.
+fn socket_source() -> IngestError {
+    IngestError::Unauthorized("this source is reached over its event socket and takes no webhooks")
 }
 
 /// Short hex SHA-256 of `bytes`, for dedupe keys of payloads without their own id or time.
