@@ -60,6 +60,11 @@ pub struct Settings {
     pub hook_disable_after_hours: u64,
     /// Delivery attempts and event payloads older than this are deleted.
     pub retention_days: u64,
+    /// How long a source's raw-event receipts are kept, and with them what a re-sent request
+    /// is recognised by (a Zorio body's digest among them): a request repeated within this
+    /// time is a duplicate. Longer than any source's retries, and than a captured request is
+    /// worth replaying for.
+    pub ingest_dedupe_days: u64,
     /// Lifetime of an OAuth access token (`expires_in`).
     pub oauth_access_token_seconds: u64,
     /// Lifetime of an authorization code; RFC 6749 §4.1.2 recommends at most 10 minutes.
@@ -108,6 +113,7 @@ impl Default for Settings {
             delivery_retry_schedule_seconds: None,
             hook_disable_after_hours: 120,
             retention_days: 30,
+            ingest_dedupe_days: 7,
             oauth_access_token_seconds: 3600,
             oauth_code_seconds: 60,
             oauth_refresh_grace_seconds: 60,
@@ -179,6 +185,9 @@ impl Settings {
                 "delivery_target_concurrency",
                 "delivery_target_concurrency must be at least 1",
             ));
+        }
+        if self.ingest_dedupe_days == 0 {
+            return Err(invalid("ingest_dedupe_days", "must be at least 1"));
         }
         if self.delivery_timeout_seconds == 0 || self.retention_days == 0 {
             return Err(invalid(

@@ -255,6 +255,15 @@ impl ApiError {
         )
     }
 
+    /// The database cannot take the request now (outage, restart, full disk): `503
+    /// unavailable` with `Retry-After`, so sources and clients try again shortly. The cause
+    /// is logged, not shown.
+    pub fn database_unavailable(error: &dyn std::error::Error) -> Self {
+        tracing::warn!(error = %error, "database unavailable; answering 503");
+        Self::unavailable("the database cannot take the request now; retry shortly")
+            .with_retry_after(DATABASE_RETRY_AFTER_SECONDS)
+    }
+
     /// Logs the full error chain and hides it from the client.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         let error = error.into();
@@ -287,10 +296,18 @@ impl ApiError {
     }
 }
 
-/// A store failure the handler did not expect is an opaque 500; the chain is logged.
+/// Seconds a client is asked to wait when the database cannot take the request now.
+pub const DATABASE_RETRY_AFTER_SECONDS: u64 = 2;
+
+/// A store failure the handler did not expect is an opaque 500; the chain is logged. A
+/// database that cannot be reached or cannot write now is a 503 with `Retry-After`.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::internal(error)
+        if error.is_unavailable() {
+            ApiError::database_unavailable(&error)
+        } else {
+            ApiError::internal(error)
+        }
     }
 }
 
@@ -376,5 +393,20 @@ mod tests {
         assert_eq!(body["status"], 500);
         assert_eq!(body["code"], "internal");
         assert!(!body.to_string().contains("secret detail"));
+    }
+
+    #[test]
+    fn a_database_outage_is_a_503_with_retry_after() {
+        let error = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(actix_web::http::header::RETRY_AFTER)
+                .unwrap(),
+            DATABASE_RETRY_AFTER_SECONDS.to_string().as_str()
+        );
+        assert_eq!(body_of(&error)["code"], "unavailable");
     }
 }

@@ -7,27 +7,40 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Receipts outlive every source's retries (Zoom's last retry comes after about 90 minutes).
-const RECEIPT_RETENTION: TimeDelta = TimeDelta::days(7);
+/// How long each kind of history is kept, in days.
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionDays {
+    /// Delivery attempts and event payloads (`retention_days`).
+    pub history_days: u64,
+    /// Raw-event receipts, which recognise re-sent and replayed requests
+    /// (`ingest_dedupe_days`; outlives every source's retries: Zoom's last comes after about
+    /// 90 minutes).
+    pub receipt_days: u64,
+}
 
 /// One pruning pass at `now`; returns the rows deleted.
 pub async fn step(
     store: &dyn Storage,
-    retention_days: u64,
+    retention: RetentionDays,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let cutoff = now - TimeDelta::days(retention_days as i64);
-    store.prune(cutoff, now - RECEIPT_RETENTION).await
+    let days = |days: u64| TimeDelta::days(i64::try_from(days).unwrap_or(i64::MAX).min(36_500));
+    store
+        .prune(
+            now - days(retention.history_days),
+            now - days(retention.receipt_days),
+        )
+        .await
 }
 
 pub async fn run(
     store: Arc<dyn Storage>,
-    retention_days: u64,
+    retention: RetentionDays,
     interval: Duration,
     shutdown: CancellationToken,
 ) {
     loop {
-        match step(store.as_ref(), retention_days, Utc::now()).await {
+        match step(store.as_ref(), retention, Utc::now()).await {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "pruned old delivery history"),
             Err(error) => tracing::warn!(error = %error, "pruning failed; will retry"),

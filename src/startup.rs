@@ -173,7 +173,10 @@ fn spawn_workers(
     ));
     workers.spawn(maintenance::run(
         state.storage.clone(),
-        state.settings.retention_days,
+        maintenance::RetentionDays {
+            history_days: state.settings.retention_days,
+            receipt_days: state.settings.ingest_dedupe_days,
+        },
         Duration::from_secs(3600),
         shutdown.clone(),
     ));

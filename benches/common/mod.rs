@@ -139,6 +139,19 @@ impl Server {
     pub fn cpu_time(&self) -> Duration {
         process_cpu_time(self.child.id())
     }
+
+    /// The server's resident memory now, from `VmRSS` in `/proc/<pid>/status`.
+    pub fn rss_bytes(&self) -> u64 {
+        process_rss_bytes(self.child.id())
+    }
+}
+
+/// Resident set size of process `pid` in bytes (`VmRSS` is given in kB).
+pub fn process_rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
 }
 
 /// User + system CPU time of process `pid` (fields 14 and 15 of `/proc/<pid>/stat`, in clock

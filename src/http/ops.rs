@@ -51,17 +51,22 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// The database answers: a load balancer may send traffic here.
+/// The database answers and takes writes: a load balancer may send traffic here.
 #[utoipa::path(
     operation_id = "readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, or writes to it are failing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // A database that answers reads may still refuse every write (a full disk).
+    if state.ingest.writes_failing() {
+        tracing::warn!("readiness check failed: database writes are failing");
+        return Err(ApiError::unavailable("writes to the database are failing"));
+    }
     match state.storage.ping().await {
         Ok(()) => {
             let pbx = state.pbx.snapshot();

@@ -107,6 +107,7 @@ pub struct IngestQuery {
         (status = 401, description = "The signature, token or timestamp does not verify", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database cannot take the events now (`unavailable`, with `Retry-After`); nothing was stored, send again", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/ingest/{source_id}")]
@@ -177,7 +178,13 @@ pub async fn ingest(
             now,
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|error| {
+            if error.is_unavailable() {
+                ApiError::database_unavailable(&error)
+            } else {
+                ApiError::internal(error)
+            }
+        })?;
     if summary.deliveries > 0 {
         state.deliveries_queued.notify_one();
     }

@@ -1,6 +1,7 @@
 //! Zorio, the generic signed PBX webhook (docs.zorio.vn): `X-Zorio-Signature: sha256=<hex HMAC
-//! of the raw body>`, `X-Zorio-Timestamp` (epoch seconds) within 300 s, `X-Zorio-Delivery` as the
-//! dedupe key. Envelope `{event, timestamp, data}`; one event per request.
+//! of the raw body>`, `X-Zorio-Timestamp` (epoch seconds) within 300 s. The dedupe key is the
+//! digest of the signed body (`X-Zorio-Delivery` is not signed, so it cannot tell a replay).
+//! Envelope `{event, timestamp, data}`; one event per request.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
@@ -65,10 +66,9 @@ pub fn parse(headers: &Headers, body: &[u8]) -> Result<Parsed, IngestError> {
         .or_else(|| text(&data, "uuid"))
         .ok_or_else(|| IngestError::Malformed(format!("{name} has no call_uuid")))?;
     let mut event = RawCallEvent::new(SourceKind::Zorio, kind, &name);
-    event.dedupe_key = match headers.get("x-zorio-delivery") {
-        Some(delivery) => format!("zorio:{delivery}"),
-        None => format!("zorio:{name}:{call_uuid}:{}", body_hash(body)),
-    };
+    // The digest of the signed body, not the unsigned `X-Zorio-Delivery`: a retry repeats
+    // the body, and so does a captured body replayed under fresh headers.
+    event.dedupe_key = format!("zorio:{}", body_hash(body));
     event.call_keys = vec![keys::call(&call_uuid)];
     fill_parties_and_leg(&mut event, &data, &call_uuid);
     fill_timing(&mut event, &data);

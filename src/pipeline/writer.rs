@@ -15,6 +15,7 @@ use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most raw events per batch (a larger single request still goes alone): bounds the
@@ -23,6 +24,39 @@ pub const MAX_BATCH_EVENTS: usize = 256;
 
 /// Requests waiting for the writer before `submit` waits for room (backpressure).
 pub const QUEUE_REQUESTS: usize = 1024;
+
+/// How long a database-level write failure keeps `/readyz` at 503 when no write succeeds
+/// after it (with no traffic, nothing else would tell that the fault has passed).
+const FAILURE_REMEMBERED: Duration = Duration::from_secs(30);
+
+/// The outcome of the latest ingest write, for readiness: a database that answers pings but
+/// cannot write (a full disk) must not look ready.
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    failed_at: std::sync::Mutex<Option<Instant>>,
+}
+
+impl WriteHealth {
+    fn record(&self, outcome: Result<(), &StoreError>) {
+        let failed = match outcome {
+            Ok(()) => None,
+            Err(error) if error.is_unavailable() => Some(Instant::now()),
+            // A request the database refused on its own merits says nothing about the database.
+            Err(_) => return,
+        };
+        if let Ok(mut failed_at) = self.failed_at.lock() {
+            *failed_at = failed;
+        }
+    }
+
+    /// True while the latest write failed for a database-level reason (and recently).
+    pub fn failing(&self) -> bool {
+        self.failed_at
+            .lock()
+            .map(|at| at.is_some_and(|at| at.elapsed() < FAILURE_REMEMBERED))
+            .unwrap_or(false)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -40,6 +74,17 @@ type Reply = oneshot::Sender<Result<IngestSummary, WriteError>>;
 #[derive(Clone)]
 pub struct IngestWriter {
     queue: mpsc::Sender<(IngestJob, Reply)>,
+    health: Arc<WriteHealth>,
+}
+
+impl WriteError {
+    /// True when the database, not the request, was at fault: the source should retry soon.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            WriteError::Batch(error) => error.is_unavailable(),
+            WriteError::Stopped => false,
+        }
+    }
 }
 
 impl IngestWriter {
@@ -68,7 +113,19 @@ impl IngestWriter {
         queue: usize,
     ) -> (IngestWriter, impl Future<Output = ()> + Send + 'static) {
         let (sender, receiver) = mpsc::channel(queue.max(1));
-        (IngestWriter { queue: sender }, run(store, config, receiver))
+        let health = Arc::new(WriteHealth::default());
+        (
+            IngestWriter {
+                queue: sender,
+                health: health.clone(),
+            },
+            run(store, config, receiver, health),
+        )
+    }
+
+    /// Whether ingest writes are failing for a database-level reason right now.
+    pub fn writes_failing(&self) -> bool {
+        self.health.failing()
     }
 
     /// Applies the request's events; resolves once they are committed (or the batch failed).
@@ -86,6 +143,7 @@ async fn run(
     store: Arc<dyn Storage>,
     config: NormalizerConfig,
     mut queue: mpsc::Receiver<(IngestJob, Reply)>,
+    health: Arc<WriteHealth>,
 ) {
     let mut held = None;
     loop {
@@ -108,14 +166,20 @@ async fn run(
             batch.push(next);
         }
         let (jobs, replies): (Vec<IngestJob>, Vec<Reply>) = batch.into_iter().unzip();
-        match apply_guarded(store.as_ref(), &config, &jobs).await {
+        let applied = apply_guarded(store.as_ref(), &config, &jobs).await;
+        health.record(applied.as_ref().map(|_| ()));
+        match applied {
             Ok(summaries) => {
                 for (reply, summary) in replies.into_iter().zip(summaries) {
                     // The request may have gone (client hung up): its events are committed.
                     let _ = reply.send(Ok(summary));
                 }
             }
-            Err(error) if jobs.len() == 1 => refuse(replies, error, events),
+            // A database that cannot write now fails each request alone as well: answer all
+            // at once rather than make each wait for its own failure.
+            Err(error) if jobs.len() == 1 || error.is_unavailable() => {
+                refuse(replies, error, events)
+            }
             Err(error) => {
                 // One request that cannot be stored must not refuse the others: each is
                 // applied alone, in order, so only the ones that fail on their own are refused.
@@ -126,7 +190,10 @@ async fn run(
                     "ingest batch failed; applying its requests one by one"
                 );
                 for (job, reply) in jobs.iter().zip(replies) {
-                    match apply_guarded(store.as_ref(), &config, std::slice::from_ref(job)).await {
+                    let applied =
+                        apply_guarded(store.as_ref(), &config, std::slice::from_ref(job)).await;
+                    health.record(applied.as_ref().map(|_| ()));
+                    match applied {
                         Ok(mut summary) => {
                             let _ = reply.send(Ok(summary.remove(0)));
                         }

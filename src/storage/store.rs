@@ -12,7 +12,7 @@ use super::{PoolStats, StoreError};
 use crate::config::{Backend, DatabaseUrl};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
@@ -101,6 +101,30 @@ impl Store {
         })
     }
 
+    /// A SQLite store over connect options the caller chose (this store's own settings are
+    /// added to them): for limits SQLite sets per connection, such as `max_page_count`.
+    pub async fn connect_sqlite_with(
+        options: SqliteConnectOptions,
+        max_connections: u32,
+    ) -> Result<Store, StoreError> {
+        Ok(Store {
+            pool: Pool::Sqlite {
+                pool: sqlite_pool(options, max_connections).await?,
+                writer: Mutex::new(()),
+            },
+            max_connections,
+        })
+    }
+
+    /// The SQLite pool, for statements no store method models (per-connection `PRAGMA`s);
+    /// `None` on PostgreSQL.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite { pool, .. } => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
     /// A write transaction that holds the write lock of each source in `lock_keys` until it
     /// ends, so events of one call never interleave and a read-then-write never loses an
     /// update. SQLite has one writer: the writer queue, then `BEGIN IMMEDIATE` (the file's
@@ -150,30 +174,69 @@ impl Store {
     }
 }
 
+/// Page cache per SQLite connection, in KiB (`PRAGMA cache_size` takes a negative figure as
+/// KiB). With the pool's connections this bounds SQLite's memory: 10 connections × 2 MiB.
+const SQLITE_CACHE_KIB: i64 = 2048;
+/// Prepared statements kept per connection (sqlx's cache, evicted least recently used).
+const SQLITE_STATEMENT_CACHE: usize = 64;
+
 /// Opens (creating if missing) the database file. WAL lets readers run beside the one writer;
-/// `synchronous=NORMAL` is durable across process crashes in WAL mode.
+/// `synchronous=NORMAL` is durable across process crashes in WAL mode. Memory is bounded on
+/// purpose: a fixed page cache per connection, no memory-mapped I/O (mapped pages of a growing
+/// file would count against the process), a bounded statement cache.
 async fn connect_sqlite(url: &DatabaseUrl, max_connections: u32) -> Result<SqlitePool, StoreError> {
-    let options = SqliteConnectOptions::from_str(url.expose())?
+    sqlite_pool(
+        SqliteConnectOptions::from_str(url.expose())?,
+        max_connections,
+    )
+    .await
+}
+
+/// The SQLite pool over `options` (with this store's settings added). A connection goes back
+/// into the pool only outside any transaction: after a failed statement or `COMMIT` (a full
+/// disk, an I/O error) SQLite may already have rolled the transaction back, the rollback sqlx
+/// then sends fails, and sqlx would still count the connection as inside its transaction, so
+/// that every later `BEGIN` on it failed. Such a connection is closed instead.
+async fn sqlite_pool(
+    options: SqliteConnectOptions,
+    max_connections: u32,
+) -> Result<SqlitePool, StoreError> {
+    let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+        .pragma("mmap_size", "0")
+        .statement_cache_capacity(SQLITE_STATEMENT_CACHE);
     // A local file needs no liveness ping before each use; skipping it saves a hop to the
     // connection's worker thread per transaction.
     Ok(SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // The ping runs after any rollback a dropped transaction queued.
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .connect_with(options)
         .await?)
 }
+
+/// How long a request waits for a pooled connection. Short, so that while the database is
+/// down or restarting requests are answered 503 with `Retry-After` within a few seconds
+/// instead of piling up; a healthy pool hands out connections in microseconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn connect_postgres(url: &DatabaseUrl, max_connections: u32) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url.expose())?.application_name("ringhook");
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?)
 }

@@ -101,6 +101,41 @@ async fn a_replayed_scenario_is_recognised_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_captured_zorio_body_sent_again_with_fresh_headers_is_a_duplicate() {
+    let (app, acme) = sqlite_app().await;
+    let genuine = requests(&acme.zorio, "zorio/inbound_answered").remove(0);
+    let first: serde_json::Value = app
+        .post_ingest(&acme.zorio, &genuine)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["applied"], 1, "{first}");
+
+    // Zorio signs only the body: a captured one keeps its signature under a fresh timestamp
+    // and a delivery id never seen before.
+    let mut replay = genuine.clone();
+    replay
+        .headers
+        .retain(|(name, _)| name != "x-zorio-timestamp" && name != "x-zorio-delivery");
+    replay.headers.extend([
+        (
+            "x-zorio-timestamp".to_owned(),
+            (chrono::Utc::now().timestamp() + 1).to_string(),
+        ),
+        (
+            "x-zorio-delivery".to_owned(),
+            "dlv-replayed-by-an-attacker".to_owned(),
+        ),
+    ]);
+    let response = app.post_ingest(&acme.zorio, &replay).await;
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["duplicates"], 1, "{answer}");
+    assert_eq!(answer["applied"], 0, "{answer}");
+}
+
+#[tokio::test]
 async fn a_tampered_zoom_request_is_refused_and_stores_nothing() {
     let (app, acme) = sqlite_app().await;
     let mut request = requests(&acme.zoom, "zoom/inbound_answered").remove(0);
