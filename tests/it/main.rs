@@ -6,6 +6,7 @@
 
 mod support;
 
+mod call_facts;
 mod calls;
 mod cli;
 mod delivery;
