@@ -21,6 +21,7 @@ use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
 use ringhook::calls::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::config::DatabaseUrl;
 use ringhook::delivery::HookSecret;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
 use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
 use ringhook::normalizer::NormalizerConfig;
@@ -164,8 +165,15 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
             user_id: setup.alice.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
-            target_url: url,
+            event: HookEventFilter::Any,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                &url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

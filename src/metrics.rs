@@ -144,7 +144,7 @@ impl Metrics {
         self.first_attempt_delay.observe(seconds);
     }
 
-    pub fn set_queue(&self, stats: crate::storage::hooks::QueueStats) {
+    pub fn set_queue(&self, stats: crate::storage::delivery_queue::QueueStats) {
         self.queue
             .with_label_values(&["pending"])
             .set(stats.pending as f64);

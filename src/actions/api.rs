@@ -8,10 +8,9 @@
 use super::plan::{self, PlaceCallBody};
 use super::{ClickToCall, DialCall, DialError, dialer_for};
 use crate::domain::{CallRequestId, SourceKind};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::bodies::Problem;
 use crate::storage::{CallRequest, DialRecord, NewCallRequest, RequestStatus};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -100,7 +99,7 @@ pub async fn place(
     c2c.admit(&auth.user_id, Instant::now()).map_err(|wait| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ProblemCode::RateLimited,
             format!("too many calls placed; try again in {wait} s"),
         )
         .with_retry_after(wait)
@@ -118,8 +117,7 @@ pub async fn place(
             },
             Utc::now(),
         )
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::Span::current().record("call", stored.id.as_str());
     let started = Instant::now();
     let answer = c2c
@@ -139,8 +137,7 @@ pub async fn place(
     let now_stands = state
         .storage
         .record_dial(&auth.tenant_id, &id, &record, Utc::now())
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .unwrap_or(stored);
     match answer {
         Ok(_) => {
@@ -151,7 +148,9 @@ pub async fn place(
         Err(e) => {
             tracing::warn!(reason = %e, "call not placed");
             let problem = problem(e, Some(&id));
-            state.metrics.observe_dial(pbx, problem.code(), pbx_seconds);
+            state
+                .metrics
+                .observe_dial(pbx, problem.code().as_str(), pbx_seconds);
             Err(problem)
         }
     }
@@ -162,25 +161,28 @@ fn problem(error: DialError, call_id: Option<&CallRequestId>) -> ApiError {
     let detail = error.to_string();
     let problem = match error {
         DialError::Refused { reason, .. } => {
-            ApiError::new(StatusCode::BAD_GATEWAY, "pbx_error", detail)
-                .with_extension("reason", reason)
+            ApiError::new(StatusCode::BAD_GATEWAY, ProblemCode::PbxError, detail)
+                .with_reason(reason)
         }
-        DialError::NoAnswer => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "pbx_timeout", detail),
+        DialError::NoAnswer => {
+            ApiError::new(StatusCode::GATEWAY_TIMEOUT, ProblemCode::PbxTimeout, detail)
+        }
         DialError::Unreachable(_) => {
-            ApiError::new(StatusCode::BAD_GATEWAY, "pbx_unreachable", detail)
+            ApiError::new(StatusCode::BAD_GATEWAY, ProblemCode::PbxUnreachable, detail)
         }
-        DialError::Misconfigured(_) => {
-            ApiError::new(StatusCode::BAD_GATEWAY, "pbx_misconfigured", detail)
-        }
+        DialError::Misconfigured(_) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            ProblemCode::PbxMisconfigured,
+            detail,
+        ),
         DialError::NotSupported {
             launch_url,
             tel_url,
-        } => ApiError::unprocessable("not_supported", detail)
-            .with_extension("launch_url", launch_url)
-            .with_extension("tel_url", tel_url),
+        } => ApiError::unprocessable(ProblemCode::NotSupported, detail)
+            .with_launch_urls(launch_url, tel_url),
     };
     match call_id {
-        Some(id) => problem.with_extension("call_id", id.as_str()),
+        Some(id) => problem.with_call_id(id.clone()),
         None => problem,
     }
 }
@@ -213,15 +215,13 @@ pub async fn get(
     let request = state
         .storage
         .call_request(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .filter(|r| r.user_id == auth.user_id || auth.is_admin)
         .ok_or_else(missing)?;
     let kind = state
         .storage
         .source(&request.source_id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .map(|s| s.kind)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a call request's source is gone")))?;
     Ok(HttpResponse::Ok().json(CallView::of(request, kind)))

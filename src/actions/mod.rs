@@ -3,7 +3,7 @@
 //! and reads its answer (pure, unit-tested); [`client::PbxClient`] sends it with timeouts and
 //! retries only what cannot have dialed. The request id travels to the PBX so that the call's
 //! events come back with `call.correlation.request_id`, and the ingest transaction moves the
-//! request's status along with them (`storage/call_queries.rs`).
+//! request's status along with them (`calls/request_moves.rs`).
 
 pub(crate) mod api;
 pub mod client;

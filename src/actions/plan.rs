@@ -4,7 +4,7 @@
 
 use super::dialer_for;
 use crate::domain::{E164Number, SourceKind, UserId};
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::oauth::Authenticated;
 use crate::storage::{Source, Storage, Tenant, User};
 use actix_web::http::StatusCode;
@@ -44,13 +44,12 @@ pub async fn prepare(
     let user = calling_user(auth, store, body.from_user_id.as_deref()).await?;
     let tenant = store
         .tenant(&auth.tenant_id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the token's tenant is gone")))?;
     let country = tenant.default_country;
     let to = E164Number::parse(&body.to, country).map_err(|e| {
         ApiError::unprocessable(
-            "invalid_number",
+            ProblemCode::InvalidNumber,
             format!(
                 "to: {e}; give an E.164 number such as +14155550123 or a national number of {}",
                 country.as_str()
@@ -59,7 +58,7 @@ pub async fn prepare(
     })?;
     let caller_id = match body.caller_id.as_deref() {
         Some(raw) => Some(E164Number::parse(raw, country).map_err(|e| {
-            ApiError::unprocessable("invalid_caller_id", format!("caller_id: {e}"))
+            ApiError::unprocessable(ProblemCode::InvalidCallerId, format!("caller_id: {e}"))
         })?),
         None => user.number.clone(),
     };
@@ -87,7 +86,7 @@ async fn calling_user(
             if !auth.is_admin {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "forbidden",
+                    ProblemCode::Forbidden,
                     "only a tenant admin may place a call from another user's phone",
                 ));
             }
@@ -96,14 +95,13 @@ async fn calling_user(
     };
     store
         .user(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| unknown_user(id.as_str()))
 }
 
 fn unknown_user(raw: &str) -> ApiError {
     ApiError::unprocessable(
-        "unknown_user",
+        ProblemCode::UnknownUser,
         format!("from_user_id: there is no user {raw:?} in this tenant"),
     )
 }
@@ -116,14 +114,8 @@ async fn dialing_source(
     tenant: &Tenant,
     user: &User,
 ) -> Result<(Source, String), ApiError> {
-    let links = store
-        .user_links(&tenant.id)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut sources = store
-        .sources(&tenant.id)
-        .await
-        .map_err(ApiError::internal)?;
+    let links = store.user_links(&tenant.id).await?;
+    let mut sources = store.sources(&tenant.id).await?;
     sources.sort_by(|a, b| {
         let key = |s: &Source| (s.kind == SourceKind::Zoom, s.created_at);
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
@@ -139,7 +131,7 @@ async fn dialing_source(
     });
     linked.ok_or_else(|| {
         ApiError::unprocessable(
-            "not_linked",
+            ProblemCode::NotLinked,
             format!(
                 "{} is not linked to a phone system that can place calls (a Kazoo or Zorio source \
                  with API settings); link them with `ringhook user create --link`",

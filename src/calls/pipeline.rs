@@ -1,8 +1,16 @@
-//! Raw events of several requests → the store, in one transaction, in arrival order.
+//! One batch of raw events, top to bottom: lock the batch's sources and open the transaction,
+//! read what the batch needs, decide (dedupe, normalizer, hook matching, click-to-call moves),
+//! write, commit. The writer (`writer.rs`) sends the raw events of several concurrent requests
+//! through here together (group commit), so one transaction may hold many requests.
 
+use super::dedupe::Receipts;
+use super::matching;
+use super::request_moves::request_move;
+use super::unit_of_work::{NextState, UnitOfWork};
 use crate::ingest::RawCallEvent;
 use crate::normalizer::{self, CallEvent, CallState, NormalizerConfig, StaticDirectory};
-use crate::storage::{NextState, RawEventRef, Source, Storage, StoreError};
+use crate::storage::call_writes::{CallWrites, EventWrite, Receipt};
+use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -36,6 +44,9 @@ pub struct IngestSummary {
     pub deliveries: u64,
 }
 
+/// A stored event with what it queued: `(index of its raw event, event, deliveries)`.
+pub(super) type Written = (usize, CallEvent, u64);
+
 /// Applies the events of `jobs` in one transaction: jobs in order, each job's events in body
 /// order, each seeing the calls as the events before it left them. All or nothing: on an error
 /// nothing of any job is stored, so each source's retry finds its events new.
@@ -46,9 +57,76 @@ pub async fn apply_batch(
     config: &NormalizerConfig,
     jobs: &[IngestJob],
 ) -> Result<Vec<IngestSummary>, StoreError> {
-    // (job, event) of every raw event that names a call; others are ignored.
+    let mut summaries: Vec<IngestSummary> = jobs.iter().map(|_| IngestSummary::default()).collect();
+    let (origins, raws) = raw_events(jobs);
+    if raws.is_empty() {
+        return Ok(summaries);
+    }
+
+    // Begin: the write locks of every source of the batch, in a stable order.
+    let mut sources: Vec<&str> = raws.iter().map(|r| r.source_id.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut tx = store.begin_calls(&sources).await?;
+
+    // Read: the receipts and the calls the batch's raw events name.
+    let stored = tx.read_batch(&raws).await?;
+    let mut receipts = Receipts::new(stored.receipts);
+    let asked = raws.iter().flat_map(|r| {
+        let source = r.source_id.as_str();
+        r.lookup_keys.iter().map(|k| (source.to_owned(), k.clone()))
+    });
+    let mut work = UnitOfWork::new(asked, stored.calls);
+
+    // Decide, event by event, each on the call as the events before it left it.
+    let mut new_receipts = Vec::new();
+    for (n, raw) in raws.iter().enumerate() {
+        let (j, e) = origins[n];
+        let job = &jobs[j];
+        if !receipts.first_time(raw.source_id.as_str(), raw.dedupe_key) {
+            summaries[j].duplicates += 1;
+            continue;
+        }
+        summaries[j].applied += 1;
+        if !raw.dedupe_key.is_empty() {
+            new_receipts.push(Receipt {
+                source_id: raw.source_id.as_str().to_owned(),
+                dedupe_key: raw.dedupe_key.to_owned(),
+                received_at: job.now,
+            });
+        }
+        let known = work.find(raw.source_id.as_str(), &raw.lookup_keys);
+        let known_keys = known.as_ref().map(CallState::aliases).unwrap_or_default();
+        let state = known.unwrap_or_else(|| {
+            let source = &job.source;
+            CallState::new(
+                source.tenant_id.clone(),
+                source.id.clone(),
+                source.kind,
+                &raw.lookup_keys[0],
+            )
+        });
+        let applied = normalizer::apply(state, &job.events[e], &*job.directory, config, job.now);
+        let due_at = applied.state.due_at(config);
+        work.record(n, &known_keys, NextState { applied, due_at }, job.now);
+    }
+
+    // Write (with the fan-out to hooks) and commit; only then is any request answered.
+    let written = write(&mut tx, new_receipts, work).await?;
+    tx.commit().await?;
+    for (n, event, deliveries) in written {
+        let summary = &mut summaries[origins[n].0];
+        summary.deliveries += deliveries;
+        summary.events.push(event);
+    }
+    Ok(summaries)
+}
+
+/// The raw events of `jobs` that name a call, with the `(job, event)` index of each; the
+/// others are ignored.
+fn raw_events(jobs: &[IngestJob]) -> (Vec<(usize, usize)>, Vec<RawEventRef<'_>>) {
     let mut origins = Vec::new();
-    let mut refs = Vec::new();
+    let mut raws = Vec::new();
     for (j, job) in jobs.iter().enumerate() {
         for (e, event) in job.events.iter().enumerate() {
             let lookup_keys = event.lookup_keys();
@@ -57,50 +135,49 @@ pub async fn apply_batch(
                 continue;
             }
             origins.push((j, e));
-            refs.push(RawEventRef {
+            raws.push(RawEventRef {
                 source_id: &job.source.id,
                 dedupe_key: &event.dedupe_key,
                 lookup_keys,
-                now: job.now,
             });
         }
     }
-    let apply = {
-        let (origins, refs) = (&origins, &refs);
-        Box::new(move |n: usize, known: Option<CallState>| {
-            let (j, e) = origins[n];
-            let job = &jobs[j];
-            let source = &job.source;
-            let state = known.unwrap_or_else(|| {
-                CallState::new(
-                    source.tenant_id.clone(),
-                    source.id.clone(),
-                    source.kind,
-                    &refs[n].lookup_keys[0],
-                )
-            });
-            let applied = normalizer::apply(
-                state,
-                &job.events[e],
-                job.directory.as_ref(),
-                config,
-                job.now,
-            );
-            let due_at = applied.state.due_at(config);
-            NextState { applied, due_at }
-        })
+    (origins, raws)
+}
+
+/// Writes what a batch (or a settle sweep) produced: reads which hooks may want its new
+/// events and which of them are stored already (a replayed event is not stored or delivered
+/// twice), matches events to hooks, moves click-to-call requests, and writes it all in one
+/// bundle. Returns the new events in order.
+pub(super) async fn write(
+    tx: &mut CallTx<'_>,
+    receipts: Vec<Receipt>,
+    work: UnitOfWork,
+) -> Result<Vec<Written>, StoreError> {
+    let (calls, keys, events) = work.into_writes();
+    let context = tx.read_context(&events).await?;
+    let events: Vec<EventWrite> = events
+        .into_iter()
+        .filter(|e| !context.stored_events.contains(&e.emitted.event.id))
+        .collect();
+    let (deliveries, counts) = matching::deliveries(&events, &context.hooks);
+    let request_moves = match context.any_request {
+        true => events.iter().filter_map(request_move).collect(),
+        false => Vec::new(),
     };
-    let results = store.apply_raw_batch(&refs, apply).await?;
-    let mut summaries: Vec<IngestSummary> = jobs.iter().map(|_| IngestSummary::default()).collect();
-    for ((j, _), result) in origins.into_iter().zip(results) {
-        let summary = &mut summaries[j];
-        if result.duplicate {
-            summary.duplicates += 1;
-        } else {
-            summary.applied += 1;
-        }
-        summary.deliveries += result.deliveries;
-        summary.events.extend(result.events);
-    }
-    Ok(summaries)
+    let writes = CallWrites {
+        receipts,
+        calls,
+        keys,
+        events,
+        deliveries,
+        request_moves,
+    };
+    tx.write(&writes).await?;
+    Ok(writes
+        .events
+        .into_iter()
+        .zip(counts)
+        .map(|(e, n)| (e.origin, e.emitted.event, n))
+        .collect())
 }

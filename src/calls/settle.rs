@@ -1,13 +1,16 @@
 //! Emits the held-back `call.ended` (and stale-call closes) once a call's settle time passes.
 
+use super::pipeline;
+use super::unit_of_work::{NextState, UnitOfWork};
 use crate::normalizer::{self, NormalizerConfig};
-use crate::storage::{NextState, Storage, StoreError};
+use crate::storage::{Storage, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Settles up to `batch` due calls; returns how many events went out.
+/// Settles up to `batch` due calls in one transaction (one sweep holds the write lock once,
+/// not once per call); returns how many events went out.
 pub async fn settle_due(
     store: &dyn Storage,
     config: &NormalizerConfig,
@@ -18,12 +21,23 @@ pub async fn settle_due(
     if due.is_empty() {
         return Ok(0);
     }
-    let settle = Box::new(move |state| {
+    let sources = store.sources_of_calls(&due).await?;
+    if sources.is_empty() {
+        return Ok(0);
+    }
+    let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let mut tx = store.begin_calls(&sources).await?;
+    // Calls settled meanwhile (by another instance) are no longer due: skipped.
+    let mut work = UnitOfWork::default();
+    for state in tx.due_states(&due, now).await? {
+        let known_keys = state.aliases();
         let applied = normalizer::settle(state, config, now);
         let due_at = applied.state.due_at(config);
-        NextState { applied, due_at }
-    });
-    Ok(store.settle_calls(&due, now, settle).await?.events.len())
+        work.record(0, &known_keys, NextState { applied, due_at }, now);
+    }
+    let written = pipeline::write(&mut tx, Vec::new(), work).await?;
+    tx.commit().await?;
+    Ok(written.len())
 }
 
 /// Runs [`settle_due`] every `interval` until `shutdown`; a failed step is logged and retried.

@@ -8,7 +8,7 @@ use super::wakeup::DeliveryWakeup;
 use super::{DeliveryClient, Outcome, RateLimiter, TargetPolicy, TargetUrl, delivery_headers};
 use crate::delivery::signing::HookSecret;
 use crate::metrics::Metrics;
-use crate::storage::hooks::{AttemptRecord, ClaimedDelivery, DeliveryResult, NextStep};
+use crate::storage::delivery_queue::{AttemptRecord, ClaimedDelivery, DeliveryResult, NextStep};
 use crate::storage::{Storage, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;

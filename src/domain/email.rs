@@ -45,6 +45,25 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// Its wire form: a plain string, an email address.
+impl utoipa::PartialSchema for EmailAddress {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::KnownFormat;
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .examples([serde_json::Value::from("alice@acme.example")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EmailAddress {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("EmailAddress")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,16 @@
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
-/// Declares an id type with a fixed prefix and a private body.
+/// Declares an id type with a fixed prefix and a private body. The first doc line doubles as
+/// the id's description in the OpenAPI document.
 macro_rules! prefixed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+    (#[doc = $summary:literal] $(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        #[doc = $summary]
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -46,6 +51,27 @@ macro_rules! prefixed_id {
                 &self.0
             }
         }
+
+        /// The prefix, `_`, then 1 to 64 of `[A-Za-z0-9_-]`: what `parse` accepts.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($summary.trim()))
+                    .pattern(Some(concat!("^", $prefix, "_[A-Za-z0-9_-]{1,64}$")))
+                    .examples([serde_json::Value::from(concat!(
+                        $prefix,
+                        "_01jd8kq2m3n4p5q6r7s8t9v0wx"
+                    ))])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
     };
 }
 
@@ -75,8 +101,9 @@ prefixed_id!(
 );
 
 prefixed_id!(
-    /// A click-to-call request (`POST /v1/calls`); sent to the PBX so that the call's events
-    /// carry it back as `call.correlation.request_id`.
+    /// A click-to-call request; the triggers of the call carry it as `call.correlation.request_id`.
+    ///
+    /// Created by `POST /v1/calls` and sent to the PBX, which hands it back in the call's events.
     CallRequestId, "c2c"
 );
 
@@ -110,6 +137,37 @@ mod tests {
         assert_eq!(TenantId::parse("ten_"), None);
         assert_eq!(TenantId::parse("ten_a b"), None);
         assert_eq!(TenantId::parse("ten_x'; drop"), None);
+    }
+
+    /// The pattern the OpenAPI document gives for an id, without its anchors.
+    fn schema_pattern<T: utoipa::PartialSchema>() -> String {
+        match T::schema() {
+            RefOr::T(Schema::Object(object)) => {
+                let pattern = object.pattern.unwrap();
+                pattern
+                    .strip_prefix('^')
+                    .and_then(|p| p.strip_suffix('$'))
+                    .unwrap()
+                    .to_owned()
+            }
+            _ => panic!("an id schema is a string schema"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_id_the_documented_pattern_describes_parses(
+            raw in proptest::string::string_regex(&schema_pattern::<HookId>()).unwrap()
+        ) {
+            proptest::prop_assert!(HookId::parse(&raw).is_some(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pattern_carries_the_prefix_and_the_length_limit() {
+        assert_eq!(schema_pattern::<DeliveryId>(), "dlv_[A-Za-z0-9_-]{1,64}",);
+        assert!(DeliveryId::parse(&format!("dlv_{}", "a".repeat(64))).is_some());
+        assert!(DeliveryId::parse(&format!("dlv_{}", "a".repeat(65))).is_none());
     }
 
     #[test]

@@ -107,6 +107,24 @@ impl fmt::Display for E164Number {
     }
 }
 
+/// Its wire form: a plain string in E.164 form.
+impl utoipa::PartialSchema for E164Number {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A phone number in E.164 form."))
+            .pattern(Some(r"^\+[1-9][0-9]{1,14}$"))
+            .examples([serde_json::Value::from("+14155550123")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for E164Number {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("E164Number")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,9 @@
 
 use super::subscriptions::own_hook;
 use crate::domain::DeliveryId;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::bodies::Problem;
 use crate::storage::hooks::DeliveryView;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -48,8 +47,7 @@ pub async fn of_hook(
     let deliveries = state
         .storage
         .deliveries_of_hook(&auth.tenant_id, &hook.id, limit)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(HttpResponse::Ok().json(deliveries))
 }
 
@@ -80,19 +78,17 @@ pub async fn retry(
     let delivery = state
         .storage
         .delivery(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(missing)?;
     own_hook(&auth, &state, delivery.hook_id.as_str()).await?;
     let queued = state
         .storage
         .retry_delivery(&auth.tenant_id, &id, chrono::Utc::now())
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     if !queued {
         return Err(ApiError::new(
             actix_web::http::StatusCode::CONFLICT,
-            "already_delivered",
+            ProblemCode::AlreadyDelivered,
             "this delivery succeeded or was cancelled; it is not retried",
         ));
     }
@@ -100,8 +96,7 @@ pub async fn retry(
     let delivery = state
         .storage
         .delivery(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(missing)?;
     Ok(HttpResponse::Accepted().json(delivery))
 }

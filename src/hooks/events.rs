@@ -1,13 +1,12 @@
 //! `GET /v1/events` (Zapier's performList: the same objects hooks receive, newest first) and
 //! `GET /v1/users` (dropdowns).
 
-use crate::error::ApiError;
+use super::HookEvent;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::CallEvent;
 use crate::normalizer::model::EventType;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::HookEvent;
-use crate::openapi::bodies::Problem;
 use crate::storage::{EventQuery, HookScope};
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -61,7 +60,7 @@ pub async fn list_events(
         None | Some("*") => None,
         Some(raw) => Some(EventType::parse(raw).ok_or_else(|| {
             ApiError::unprocessable(
-                "invalid_event",
+                ProblemCode::InvalidEvent,
                 format!("{raw:?} is not a call event type (such as call.answered) or *"),
             )
         })?),
@@ -69,7 +68,7 @@ pub async fn list_events(
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::unprocessable(
-            "invalid_limit",
+            ProblemCode::InvalidLimit,
             format!("limit must be 1 to {MAX_LIMIT}"),
         ));
     }
@@ -81,8 +80,7 @@ pub async fn list_events(
             event_type,
             limit,
         })
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(HttpResponse::Ok().json(events))
 }
 
@@ -112,11 +110,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Scope::CallsRead)?;
-    let users = state
-        .storage
-        .users(&auth.tenant_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let users = state.storage.users(&auth.tenant_id).await?;
     let choices: Vec<UserChoice> = users
         .into_iter()
         .map(|u| UserChoice {

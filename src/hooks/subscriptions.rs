@@ -1,13 +1,11 @@
 //! Subscribe, list and unsubscribe hooks.
 
+use super::HookEvent;
 use crate::delivery::{HookSecret, TargetError, TargetUrl, check_resolves};
-use crate::domain::HookId;
-use crate::error::ApiError;
+use crate::domain::{HookEventFilter, HookId};
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
-use crate::normalizer::model::EventType;
 use crate::oauth::{Authenticated, Scope};
-use crate::openapi::HookEvent;
-use crate::openapi::bodies::Problem;
 use crate::storage::HookScope;
 use crate::storage::hooks::{Hook, NewHook};
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -56,29 +54,30 @@ impl HookView {
         HookView {
             secret: with_secret.then(|| hook.secret.expose_secret().to_owned()),
             id: hook.id,
-            target_url: hook.target_url,
-            event: hook.event,
+            target_url: hook.target_url.to_string(),
+            event: hook.event.as_str().to_owned(),
             scope: hook.scope,
-            status: if hook.active { "active" } else { "disabled" },
+            status: hook.status.as_str(),
             disabled_reason: hook.disabled_reason,
             created_at: hook.created_at,
         }
     }
 }
 
-fn parse_event(raw: &str) -> Result<String, ApiError> {
-    if raw == "*" || EventType::parse(raw).is_some() {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::unprocessable(
-            "invalid_event",
+fn parse_event(raw: &str) -> Result<HookEventFilter, ApiError> {
+    HookEventFilter::parse(raw).ok_or_else(|| {
+        ApiError::unprocessable(
+            ProblemCode::InvalidEvent,
             format!("{raw:?} is not a call event type (such as call.answered) or *"),
-        ))
-    }
+        )
+    })
 }
 
 fn target_problem(error: TargetError) -> ApiError {
-    ApiError::unprocessable("invalid_target", format!("target_url refused: {error}"))
+    ApiError::unprocessable(
+        ProblemCode::InvalidTarget,
+        format!("target_url refused: {error}"),
+    )
 }
 
 /// `POST /v1/hooks`: Zapier's performSubscribe.
@@ -125,14 +124,13 @@ pub async fn create(
         .create_hook(&NewHook {
             tenant_id: auth.tenant_id.clone(),
             user_id: auth.user_id.clone(),
-            grant_id: Some(auth.grant_id.to_string()),
+            grant_id: Some(auth.grant_id.clone()),
             scope,
             event,
-            target_url: target.as_str().to_owned(),
+            target_url: target,
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!(hook = %hook.id, "hook subscribed");
     Ok(HttpResponse::Created().json(HookView::of(hook, true)))
 }
@@ -158,8 +156,7 @@ pub async fn list(
     let hooks = state
         .storage
         .hooks_of_user(&auth.tenant_id, &auth.user_id)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let views: Vec<HookView> = hooks.into_iter().map(|h| HookView::of(h, false)).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -175,8 +172,7 @@ pub(super) async fn own_hook(
     let hook = state
         .storage
         .hook(&auth.tenant_id, &id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(missing)?;
     if hook.user_id != auth.user_id {
         return Err(missing());
@@ -234,8 +230,7 @@ pub async fn delete(
         let deleted = state
             .storage
             .delete_hook(&auth.tenant_id, &auth.user_id, &id)
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         if deleted {
             tracing::info!(hook = %id, "hook unsubscribed");
         }

@@ -2,7 +2,7 @@
 //! problem+json so every error a client sees has the same shape.
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -90,13 +90,13 @@ pub fn problem_for_framework_errors<B: MessageBody + 'static>(
         .map(|e| e.to_string())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     let code = match status.as_u16() {
-        400 => "bad_request",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        _ if status.is_server_error() => "internal",
-        _ => "error",
+        400 => ProblemCode::BadRequest,
+        404 => ProblemCode::NotFound,
+        405 => ProblemCode::MethodNotAllowed,
+        413 => ProblemCode::PayloadTooLarge,
+        415 => ProblemCode::UnsupportedMediaType,
+        _ if status.is_server_error() => ProblemCode::Internal,
+        _ => ProblemCode::Other,
     };
     let problem = ApiError::new(status, code, detail).error_response();
     let (req, _) = res.into_parts();

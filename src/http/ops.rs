@@ -2,9 +2,35 @@
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::openapi::bodies::{Health, Problem, Readiness};
+use crate::error::Problem;
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: HealthStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+}
+
+/// `GET /readyz`.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    status: ReadyStatus,
+    database: HealthStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyStatus {
+    Ready,
+}
 
 /// The process is up and serving HTTP.
 #[utoipa::path(
@@ -14,7 +40,9 @@ use serde_json::json;
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// The database answers: a load balancer may send traffic here.
@@ -29,7 +57,10 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.storage.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))),
+        Ok(()) => Ok(HttpResponse::Ok().json(Readiness {
+            status: ReadyStatus::Ready,
+            database: HealthStatus::Ok,
+        })),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed: database unreachable");
             Err(ApiError::unavailable("the database is unreachable"))

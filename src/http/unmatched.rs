@@ -2,7 +2,7 @@
 //! exists under other methods (RFC 9110 §15.5.6), `404` otherwise. The known paths and their
 //! methods come from the OpenAPI document, which a test keeps identical to the routes served.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use actix_web::dev::ResourceDef;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -54,7 +54,7 @@ pub async fn unmatched(req: HttpRequest, known: web::Data<KnownPaths>) -> HttpRe
     };
     let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ProblemCode::MethodNotAllowed,
         format!(
             "{} {} is not served; allowed: {allow}",
             req.method(),

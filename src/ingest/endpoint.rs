@@ -3,17 +3,61 @@
 //! concurrent requests, before the answer), and answers within the sources' limits (Zoom 3 s,
 //! generic 5 s). A rejected request stores nothing.
 
-use super::{Headers, IngestError, IngestRequest, Parsed, verify_and_parse};
+use super::{Headers, IngestError, IngestRequest, Parsed, UrlValidationResponse, verify_and_parse};
 use crate::calls::IngestJob;
 use crate::domain::SourceId;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
-use crate::openapi::bodies::{IngestAnswer, Problem};
+use crate::normalizer::model::EventType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What an ingest request is answered: the events were applied, or the event type is not
+/// one ringhook uses, or (Zoom) the endpoint check's answer.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IngestAnswer {
+    Accepted(IngestAccepted),
+    Ignored(IngestIgnored),
+    UrlValidation(UrlValidationResponse),
+}
+
+/// The events were committed (or were duplicates of committed ones).
+#[derive(Serialize, ToSchema)]
+pub struct IngestAccepted {
+    status: AcceptedStatus,
+    /// Raw events applied to the call state machine.
+    #[schema(value_type = u64)]
+    applied: usize,
+    /// Raw events already seen (a source's retry).
+    #[schema(value_type = u64)]
+    duplicates: usize,
+    /// The call event types this request produced.
+    triggers: Vec<EventType>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AcceptedStatus {
+    Accepted,
+}
+
+/// A well-formed event of a type ringhook has no use for; nothing was stored.
+#[derive(Serialize, ToSchema)]
+pub struct IngestIgnored {
+    status: IgnoredStatus,
+    /// The source's event name.
+    event: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IgnoredStatus {
+    Ignored,
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -79,8 +123,7 @@ pub async fn ingest(
     let source = state
         .directories
         .source(state.storage.as_ref(), &source_id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(unknown)?;
     let headers = Headers::new(request.headers().iter().filter_map(|(name, value)| {
         value
@@ -104,25 +147,27 @@ pub async fn ingest(
             tracing::warn!(why, "ingest request refused");
             ApiError::new(
                 actix_web::http::StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ProblemCode::Unauthorized,
                 format!("the request is not from this source: {why}"),
             )
         }
-        IngestError::Malformed(why) => ApiError::bad_request("malformed_event", why),
+        IngestError::Malformed(why) => ApiError::bad_request(ProblemCode::MalformedEvent, why),
     })?;
     let events = match parsed {
-        Parsed::UrlValidation(answer) => return Ok(HttpResponse::Ok().json(answer)),
+        Parsed::UrlValidation(answer) => return Ok(answered(IngestAnswer::UrlValidation(answer))),
         Parsed::Ignored { event } => {
             tracing::debug!(event, "event type not used; ignored");
-            return Ok(accepted(json!({"status": "ignored", "event": event})));
+            return Ok(answered(IngestAnswer::Ignored(IngestIgnored {
+                status: IgnoredStatus::Ignored,
+                event,
+            })));
         }
         Parsed::Events(events) => events,
     };
     let directory = state
         .directories
         .for_source(state.storage.as_ref(), &source)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let summary = state
         .ingest
         .submit(IngestJob {
@@ -143,20 +188,15 @@ pub async fn ingest(
         deliveries = summary.deliveries,
         "ingested"
     );
-    let types: Vec<&str> = summary
-        .events
-        .iter()
-        .map(|e| e.event_type.as_str())
-        .collect();
-    Ok(accepted(json!({
-        "status": "accepted",
-        "applied": summary.applied,
-        "duplicates": summary.duplicates,
-        "triggers": types,
+    Ok(answered(IngestAnswer::Accepted(IngestAccepted {
+        status: AcceptedStatus::Accepted,
+        applied: summary.applied,
+        duplicates: summary.duplicates,
+        triggers: summary.events.iter().map(|e| e.event_type).collect(),
     })))
 }
 
 /// Every kind gets exactly `200`: Kazoo counts 202 and 204 as failures.
-fn accepted(body: serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok().json(body)
+fn answered(answer: IngestAnswer) -> HttpResponse {
+    HttpResponse::Ok().json(answer)
 }

@@ -1,8 +1,9 @@
 //! The call state machine: raw call events in, subscriber [`CallEvent`]s out. Pure: no I/O,
 //! the clock and the user directory are passed in.
 //!
-//! How storage drives it, for each raw event of a batch, all in one transaction per batch
-//! (group commit):
+//! How the ingest pipeline (`src/calls/pipeline.rs`) drives it, for each raw event of a batch
+//! (one transaction per batch of concurrent requests; each event sees what the earlier ones of
+//! the batch did):
 //! 1. Skip the event if its `dedupe_key` was seen for this source.
 //! 2. Find the call: the first of [`RawCallEvent::lookup_keys`] mapped to a call of this
 //!    source, else [`CallState::new`] under the first key.

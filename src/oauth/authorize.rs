@@ -11,7 +11,6 @@ use super::{OAuthServer, pkce};
 use crate::credentials;
 use crate::domain::{ClientId, EmailAddress, new_token};
 use crate::http::AppState;
-use crate::openapi::bodies::{AuthorizeParams, ConsentForm};
 use crate::storage::{NewAuthCode, OAuthClient, Storage, User};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -19,6 +18,46 @@ use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+
+/// `GET /oauth/authorize` parameters (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3). The
+/// handlers read them by name from [`Params`] (the consent form carries them on as hidden
+/// inputs, [`REQUEST_FIELDS`]); this type describes them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeParams {
+    /// Must be `code`.
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    /// One of the client's registered URIs, compared exactly; optional when it has only one.
+    pub redirect_uri: Option<String>,
+    /// Space-delimited; `calls:read` when absent.
+    pub scope: Option<String>,
+    /// Echoed to the redirect URI.
+    pub state: Option<String>,
+    /// base64url SHA-256 of the client's code verifier.
+    pub code_challenge: Option<String>,
+    /// Must be `S256`.
+    pub code_challenge_method: Option<String>,
+}
+
+/// The consent form `GET /oauth/authorize` shows: the request's parameters as hidden inputs,
+/// a CSRF token that must match the `ringhook_csrf` cookie, the credentials of a user who is
+/// not signed in, and the user's decision.
+#[derive(utoipa::ToSchema)]
+pub struct ConsentForm {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub csrf_token: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// `allow` issues a code; anything else denies.
+    pub decision: Option<String>,
+}
 
 /// A request that passed every check: safe to show the page for, or to issue a code for.
 struct Checked {

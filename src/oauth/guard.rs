@@ -17,7 +17,7 @@
 
 use super::scope::{Scope, ScopeSet};
 use crate::domain::{ClientId, GrantId, TenantId, UserId};
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::http::AppState;
 use crate::storage::{GrantStatus, Storage, StoreError, User};
 use actix_web::dev::Payload;
@@ -53,7 +53,7 @@ impl Authenticated {
         }
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "insufficient_scope",
+            ProblemCode::InsufficientScope,
             format!("this request needs the {scope} scope"),
         )
         .with_challenge(format!(
@@ -74,7 +74,7 @@ impl Authenticated {
 fn missing_token() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "unauthorized",
+        ProblemCode::Unauthorized,
         "send an access token in the Authorization header: Bearer <token>",
     )
     .with_challenge("Bearer realm=\"ringhook\"")
@@ -82,7 +82,7 @@ fn missing_token() -> ApiError {
 
 /// 401 with `error="invalid_token"`: Zapier refreshes only on a 401.
 fn invalid_token(why: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", why).with_challenge(format!(
+    ApiError::new(StatusCode::UNAUTHORIZED, ProblemCode::InvalidToken, why).with_challenge(format!(
         "Bearer realm=\"ringhook\", error=\"invalid_token\", error_description=\"{why}\""
     ))
 }

@@ -3,6 +3,7 @@
 //! published in the JWKS), an HMAC key that derives refresh-token successors, and an HMAC key
 //! for the consent page's cookies. Created on first start (insert-if-none).
 
+use super::metadata::{Jwks, PublicJwk};
 use crate::domain::new_token;
 use crate::storage::{KeyPurpose, OAuthKey, Storage, StoreError};
 use base64::Engine;
@@ -12,7 +13,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
 use sha2::Sha256;
 use std::fmt;
 
@@ -152,13 +152,14 @@ impl KeyRing {
     }
 
     /// The JWK Set (RFC 7517 §5) of every verifying key.
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = self
-            .signing
-            .iter()
-            .map(|k| json!({"kty": "OKP", "crv": "Ed25519", "x": k.x, "kid": k.kid, "alg": "EdDSA", "use": "sig"}))
-            .collect();
-        json!({ "keys": keys })
+    pub fn jwks(&self) -> Jwks {
+        Jwks {
+            keys: self
+                .signing
+                .iter()
+                .map(|k| PublicJwk::ed25519(&k.kid, &k.x))
+                .collect(),
+        }
     }
 
     /// The successor of a refresh token: base64url(HMAC-SHA256(key, token)). Deterministic, so
@@ -196,7 +197,7 @@ mod tests {
     #[test]
     fn the_jwks_publishes_the_public_key_only() {
         let ring = KeyRing::from_seeds([1; 32], [2; 32], [3; 32]).unwrap();
-        let jwks = ring.jwks();
+        let jwks = serde_json::to_value(ring.jwks()).unwrap();
         let key = &jwks["keys"][0];
         assert_eq!(key["kty"], "OKP");
         assert_eq!(key["crv"], "Ed25519");

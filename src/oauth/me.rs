@@ -1,9 +1,29 @@
 //! `GET /v1/me`: who the access token acts for (Zapier's connection test and label).
 
 use super::guard::Authenticated;
-use crate::openapi::bodies::{Me, Problem};
+use super::scope::ScopeSet;
+use crate::domain::{EmailAddress, TenantId, UserId};
+use crate::error::Problem;
 use actix_web::HttpResponse;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /v1/me`: who the access token acts for.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: UserId,
+    email: EmailAddress,
+    name: String,
+    extension: Option<String>,
+    tenant: MeTenant,
+    scopes: ScopeSet,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeTenant {
+    id: TenantId,
+    name: String,
+}
 
 #[utoipa::path(
     get,
@@ -19,12 +39,15 @@ use serde_json::json;
 )]
 pub async fn me(auth: Authenticated) -> HttpResponse {
     let user = auth.user();
-    HttpResponse::Ok().json(json!({
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "extension": user.extension,
-        "tenant": {"id": auth.tenant_id, "name": auth.tenant_name()},
-        "scopes": auth.scopes,
-    }))
+    HttpResponse::Ok().json(Me {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        extension: user.extension.clone(),
+        tenant: MeTenant {
+            id: auth.tenant_id.clone(),
+            name: auth.tenant_name().to_owned(),
+        },
+        scopes: auth.scopes,
+    })
 }

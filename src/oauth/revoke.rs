@@ -4,14 +4,27 @@
 //! the grant's REST hooks are disabled (see the store's `grant_revoked`). Revoking an access
 //! token denylists that token only.
 
-use super::errors::OAuthError;
+use super::errors::{OAuthError, OAuthErrorBody};
 use super::token::{body_params, client};
 use crate::credentials;
 use crate::http::AppState;
-use crate::openapi::bodies::{OAuthErrorBody, TokenQuery};
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use utoipa::ToSchema;
+
+/// `POST /oauth/revoke` (RFC 7009 §2.1) and `POST /oauth/introspect` (RFC 7662 §2.1)
+/// parameters. The client authenticates as at the token endpoint.
+// The handlers read them by name from `Params` (which also refuses repeated ones): this type
+// only describes them, so its fields are public to the document rather than read here.
+#[derive(ToSchema)]
+pub struct TokenQuery {
+    pub token: String,
+    /// Only orders the lookups; both kinds of token are tried.
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
 
 /// Revokes a token of the calling client (RFC 7009). A refresh token ends its whole grant.
 #[utoipa::path(

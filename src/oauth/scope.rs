@@ -133,6 +133,29 @@ impl serde::Serialize for ScopeSet {
     }
 }
 
+/// Its wire form: an array of scope names, taken from [`Scope::ALL`] so that it cannot drift.
+impl utoipa::PartialSchema for ScopeSet {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(names)),
+            )
+            .unique_items(true)
+            .description(Some("The scopes the access token carries."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ScopeSet {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Scopes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,14 +3,13 @@
 //! `Cache-Control: no-store` (§5.1).
 
 use super::client_auth;
-use super::errors::OAuthError;
+use super::errors::{OAuthError, OAuthErrorBody};
 use super::params::Params;
 use super::scope::ScopeSet;
 use super::{OAuthServer, pkce};
 use crate::credentials;
 use crate::domain::new_token;
 use crate::http::AppState;
-use crate::openapi::bodies::{OAuthErrorBody, TokenRequest};
 use crate::storage::{
     AuthCode, CodeExchange, CodeRefusal, Grant, OAuthClient, RefreshOutcome, RefreshRequest,
 };
@@ -18,6 +17,35 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+/// `POST /oauth/token` parameters (RFC 6749 §4.1.3, §6), as a form or a flat JSON object. The
+/// client authenticates with HTTP Basic or with `client_id` and `client_secret` here.
+// The handler reads them by name from `Params` (which also refuses repeated ones): this type
+// only describes them.
+#[derive(utoipa::ToSchema)]
+pub struct TokenRequest {
+    pub grant_type: GrantType,
+    /// `authorization_code`: the code from the redirect.
+    pub code: Option<String>,
+    /// `authorization_code`: the PKCE verifier (RFC 7636) whose S256 digest was the challenge.
+    pub code_verifier: Option<String>,
+    /// `authorization_code`: required when the authorization request named one.
+    pub redirect_uri: Option<String>,
+    /// `refresh_token`: the refresh token.
+    pub refresh_token: Option<String>,
+    /// `refresh_token`: a narrower space-delimited scope.
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+// The grants the token endpoint serves.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+}
 
 /// RFC 6749 §5.1, flat (Zapier stores every top-level key).
 #[derive(Serialize, utoipa::ToSchema)]

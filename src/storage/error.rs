@@ -26,3 +26,14 @@ impl StoreError {
             .is_some_and(|e| e.is_unique_violation())
     }
 }
+
+/// A stored value that does not parse as what its column holds: the one way every row
+/// conversion reports it.
+pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+/// A stored JSON document (call state, event payload) that does not parse.
+pub(super) fn corrupt_json(error: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("call state: {error}"))
+}

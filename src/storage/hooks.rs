@@ -1,10 +1,14 @@
-//! The hooks aggregate: REST Hook subscriptions, and the delivery queue their events wait in.
-//! The delivery row is the queue: workers claim due rows with a lease (its `next_attempt_at`
-//! moves past the lease, so a crashed worker's rows come back on their own).
+//! The hooks aggregate: REST Hook subscriptions and what their subscribers may see of their
+//! deliveries. The queue the deliveries wait in is `delivery_queue.rs`.
 
-use crate::domain::{DeliveryId, HookId, TenantId, UserId};
+use super::StoreError;
+use super::error::corrupt;
+use super::rows::{tenant_id, user_id};
+use super::store::{Store, on_pool};
+use crate::delivery::TargetUrl;
+use crate::domain::{DeliveryId, GrantId, HookEventFilter, HookId, TenantId, UserId, WebUrl};
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 /// Whose calls a hook receives.
@@ -24,6 +28,39 @@ impl HookScope {
             HookScope::Tenant => "tenant",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<HookScope> {
+        match raw {
+            "user" => Some(HookScope::User),
+            "tenant" => Some(HookScope::Tenant),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a hook receives events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStatus {
+    Active,
+    /// Failing for days, or its OAuth grant was revoked (`disabled_reason` says which).
+    Disabled,
+}
+
+impl HookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookStatus::Active => "active",
+            HookStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<HookStatus> {
+        match raw {
+            "active" => Some(HookStatus::Active),
+            "disabled" => Some(HookStatus::Disabled),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -31,13 +68,14 @@ pub struct Hook {
     pub id: HookId,
     pub tenant_id: TenantId,
     pub user_id: UserId,
-    pub grant_id: Option<String>,
+    /// The OAuth grant it was created under: revoking the grant disables it.
+    pub grant_id: Option<GrantId>,
     pub scope: HookScope,
-    /// A call event type or `*`.
-    pub event: String,
-    pub target_url: String,
+    pub event: HookEventFilter,
+    /// Checked against the target policy when it was subscribed, and again on every send.
+    pub target_url: WebUrl,
     pub secret: SecretString,
-    pub active: bool,
+    pub status: HookStatus,
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -46,10 +84,11 @@ pub struct Hook {
 pub struct NewHook {
     pub tenant_id: TenantId,
     pub user_id: UserId,
-    pub grant_id: Option<String>,
+    pub grant_id: Option<GrantId>,
     pub scope: HookScope,
-    pub event: String,
-    pub target_url: String,
+    pub event: HookEventFilter,
+    /// A URL the target policy accepted.
+    pub target_url: TargetUrl,
     pub secret: SecretString,
 }
 
@@ -78,130 +117,293 @@ pub struct AttemptView {
     pub response_body: Option<String>,
 }
 
-/// A due delivery a worker holds the lease of.
-#[derive(Clone, Debug)]
-pub struct ClaimedDelivery {
-    pub id: DeliveryId,
-    pub lease_token: String,
-    pub hook_id: HookId,
-    pub target_url: String,
-    pub secret: SecretString,
-    /// Attempts made before this one.
-    pub attempts: u32,
-    /// The event JSON, sent byte for byte.
-    pub payload: String,
-    /// When the delivery was queued (for the ingest → first attempt latency).
-    pub created_at: DateTime<Utc>,
-}
-
-/// One attempt's record (status, timing, capped response).
-#[derive(Clone, Debug)]
-pub struct AttemptRecord {
-    pub status_code: Option<u16>,
-    pub duration_ms: i64,
-    pub error: Option<String>,
-    pub response_body: Option<String>,
-}
-
-/// What becomes of a claimed delivery.
-#[derive(Clone, Debug)]
-pub enum NextStep {
-    Delivered,
-    RetryAt(DateTime<Utc>),
-    /// Retries exhausted.
-    Failed,
-    /// The target answered 410 Gone: the subscription is deleted.
-    HookGone,
-    /// Not attempted (the target's rate limit): try again at this time, no attempt counted.
-    Deferred(DateTime<Utc>),
-}
-
-#[derive(Clone, Debug)]
-pub struct DeliveryResult {
-    pub id: DeliveryId,
-    pub lease_token: String,
-    pub hook_id: HookId,
-    pub attempt: Option<AttemptRecord>,
-    pub next: NextStep,
-}
-
-/// Queue figures for `/metrics`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct QueueStats {
-    pub pending: i64,
-    pub due: i64,
-    /// Seconds the oldest due delivery has waited past its due time.
-    pub oldest_due_seconds: f64,
-}
-
 #[async_trait::async_trait]
 pub trait HookStore {
-    async fn create_hook(&self, new: &NewHook) -> Result<Hook, super::StoreError>;
+    async fn create_hook(&self, new: &NewHook) -> Result<Hook, StoreError>;
     /// The hooks `user` created in `tenant`.
     async fn hooks_of_user(
         &self,
         tenant: &TenantId,
         user: &UserId,
-    ) -> Result<Vec<Hook>, super::StoreError>;
-    async fn hook(&self, tenant: &TenantId, id: &HookId)
-    -> Result<Option<Hook>, super::StoreError>;
+    ) -> Result<Vec<Hook>, StoreError>;
+    async fn hook(&self, tenant: &TenantId, id: &HookId) -> Result<Option<Hook>, StoreError>;
     /// Deletes the hook if `user` owns it; `false` when there was nothing to delete.
     async fn delete_hook(
         &self,
         tenant: &TenantId,
         user: &UserId,
         id: &HookId,
-    ) -> Result<bool, super::StoreError>;
-    /// Disables every hook created under an OAuth grant (the grant was revoked).
-    async fn disable_hooks_of_grant(
-        &self,
-        grant_id: &str,
-        reason: &str,
-    ) -> Result<u64, super::StoreError>;
+    ) -> Result<bool, StoreError>;
     async fn deliveries_of_hook(
         &self,
         tenant: &TenantId,
         hook: &HookId,
         limit: u32,
-    ) -> Result<Vec<DeliveryView>, super::StoreError>;
+    ) -> Result<Vec<DeliveryView>, StoreError>;
     async fn delivery(
         &self,
         tenant: &TenantId,
         id: &DeliveryId,
-    ) -> Result<Option<DeliveryView>, super::StoreError>;
+    ) -> Result<Option<DeliveryView>, StoreError>;
     /// Queues a delivery again now (a failed one, or a pending one sooner).
     async fn retry_delivery(
         &self,
         tenant: &TenantId,
         id: &DeliveryId,
         now: DateTime<Utc>,
-    ) -> Result<bool, super::StoreError>;
+    ) -> Result<bool, StoreError>;
+}
+
+const HOOK_COLUMNS: &str = "id, tenant_id, user_id, grant_id, scope, event_type, target_url, \
+                            secret, status, disabled_reason, created_at";
+
+#[derive(sqlx::FromRow)]
+struct HookRow {
+    id: String,
+    tenant_id: String,
+    user_id: String,
+    grant_id: Option<String>,
+    scope: String,
+    event_type: String,
+    target_url: String,
+    secret: String,
+    status: String,
+    disabled_reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<HookRow> for Hook {
+    type Error = StoreError;
+    fn try_from(row: HookRow) -> Result<Self, StoreError> {
+        Ok(Hook {
+            id: HookId::parse(&row.id).ok_or_else(|| corrupt("hook id", &row.id))?,
+            tenant_id: tenant_id(&row.tenant_id)?,
+            user_id: user_id(&row.user_id)?,
+            grant_id: match row.grant_id {
+                Some(raw) => Some(GrantId::parse(&raw).ok_or_else(|| corrupt("grant id", &raw))?),
+                None => None,
+            },
+            scope: HookScope::parse(&row.scope).ok_or_else(|| corrupt("hook scope", &row.scope))?,
+            event: HookEventFilter::parse(&row.event_type)
+                .ok_or_else(|| corrupt("hook event", &row.event_type))?,
+            target_url: WebUrl::parse(&row.target_url)
+                .map_err(|_| corrupt("hook target url", &row.target_url))?,
+            secret: SecretString::from(row.secret),
+            status: HookStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("hook status", &row.status))?,
+            disabled_reason: row.disabled_reason,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    hook_id: String,
+    event_id: String,
+    event_type: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: DateTime<Utc>,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    attempted_at: DateTime<Utc>,
+    status_code: Option<i64>,
+    duration_ms: i64,
+    error: Option<String>,
+    response_body: Option<String>,
+}
+
+const DELIVERY_SELECT: &str = "SELECT d.id, d.hook_id, e.id AS event_id, e.event_type, \
+     d.status, d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at \
+     FROM deliveries d JOIN call_events e ON e.seq = d.event_seq";
+
+impl Store {
+    async fn delivery_views(
+        &self,
+        rows: Vec<DeliveryRow>,
+    ) -> Result<Vec<DeliveryView>, StoreError> {
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            let attempts: Vec<AttemptRow> = on_pool!(self, |pool| sqlx::query_as(
+                "SELECT attempted_at, status_code, duration_ms, error, response_body \
+                 FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id",
+            )
+            .bind(&row.id)
+            .fetch_all(pool)
+            .await)?;
+            views.push(DeliveryView {
+                id: DeliveryId::parse(&row.id).ok_or_else(|| corrupt("delivery id", &row.id))?,
+                hook_id: HookId::parse(&row.hook_id)
+                    .ok_or_else(|| corrupt("hook id", &row.hook_id))?,
+                event_id: row.event_id,
+                event_type: row.event_type,
+                next_attempt_at: (row.status == "pending").then_some(row.next_attempt_at),
+                status: row.status,
+                attempts: row.attempts,
+                last_status_code: row.last_status_code,
+                last_error: row.last_error,
+                created_at: row.created_at,
+                attempt_log: attempts
+                    .into_iter()
+                    .map(|a| AttemptView {
+                        attempted_at: a.attempted_at,
+                        status_code: a.status_code,
+                        duration_ms: a.duration_ms,
+                        error: a.error,
+                        response_body: a.response_body,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(views)
+    }
 }
 
 #[async_trait::async_trait]
-pub trait DeliveryQueue {
-    /// Claims up to `limit` due deliveries of active hooks for `lease`.
-    async fn claim_due(
+impl HookStore for Store {
+    async fn create_hook(&self, new: &NewHook) -> Result<Hook, StoreError> {
+        let now = Utc::now();
+        let row: HookRow = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
+                "INSERT INTO hooks (id, tenant_id, user_id, grant_id, scope, \
+                 event_type, target_url, secret, \
+                 status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, 'active', $9, $9) \
+                 RETURNING {HOOK_COLUMNS}"
+            ))
+            .bind(HookId::generate().as_str())
+            .bind(new.tenant_id.as_str())
+            .bind(new.user_id.as_str())
+            .bind(new.grant_id.as_ref().map(|g| g.as_str()))
+            .bind(new.scope.as_str())
+            .bind(new.event.as_str())
+            .bind(new.target_url.as_str())
+            .bind(new.secret.expose_secret())
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })?;
+        row.try_into()
+    }
+
+    async fn hooks_of_user(
         &self,
-        now: DateTime<Utc>,
-        lease: chrono::TimeDelta,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<Hook>, StoreError> {
+        let rows: Vec<HookRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {HOOK_COLUMNS} FROM hooks WHERE tenant_id = $1 AND user_id \
+                 = $2 ORDER BY created_at, id"
+            ))
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(Hook::try_from).collect()
+    }
+
+    async fn hook(&self, tenant: &TenantId, id: &HookId) -> Result<Option<Hook>, StoreError> {
+        let row: Option<HookRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT {HOOK_COLUMNS} FROM hooks WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await)?;
+        row.map(Hook::try_from).transpose()
+    }
+
+    async fn delete_hook(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &HookId,
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM hooks WHERE tenant_id = $1 AND user_id = $2 AND id = $3"
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(id.as_str())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        let deleted = done > 0;
+        if deleted {
+            on_pool!(self, |pool| sqlx::query(
+                "DELETE FROM deliveries WHERE hook_id = $1"
+            )
+            .bind(id.as_str())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        }
+        Ok(deleted)
+    }
+
+    async fn deliveries_of_hook(
+        &self,
+        tenant: &TenantId,
+        hook: &HookId,
         limit: u32,
-    ) -> Result<Vec<ClaimedDelivery>, super::StoreError>;
-    /// Records a batch of results in one transaction. A result whose lease was lost (another
-    /// worker reclaimed the row after the lease ran out) is skipped. A hook failing without a
-    /// success since longer than `disable_after` is disabled.
-    async fn record_results(
+    ) -> Result<Vec<DeliveryView>, StoreError> {
+        let rows: Vec<DeliveryRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
+                "{DELIVERY_SELECT} WHERE d.tenant_id = $1 AND d.hook_id = $2 ORDER \
+                 BY d.created_at DESC, d.id DESC LIMIT $3"
+            ))
+            .bind(tenant.as_str())
+            .bind(hook.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        self.delivery_views(rows).await
+    }
+
+    async fn delivery(
         &self,
-        results: &[DeliveryResult],
+        tenant: &TenantId,
+        id: &DeliveryId,
+    ) -> Result<Option<DeliveryView>, StoreError> {
+        let rows: Vec<DeliveryRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
+            "{DELIVERY_SELECT} WHERE d.tenant_id = $1 AND d.id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_all(pool)
+        .await)?;
+        Ok(self.delivery_views(rows).await?.pop())
+    }
+
+    async fn retry_delivery(
+        &self,
+        tenant: &TenantId,
+        id: &DeliveryId,
         now: DateTime<Utc>,
-        disable_after: chrono::TimeDelta,
-    ) -> Result<(), super::StoreError>;
-    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, super::StoreError>;
-    /// Deletes attempts and events (with their deliveries) older than `cutoff`, and raw-event
-    /// receipts older than `receipts_cutoff`.
-    async fn prune(
-        &self,
-        cutoff: DateTime<Utc>,
-        receipts_cutoff: DateTime<Utc>,
-    ) -> Result<u64, super::StoreError>;
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, \
+                 lease_token = NULL, updated_at = $1 \
+                 WHERE tenant_id = $2 AND id = $3 AND status IN ('pending', 'failed')",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done > 0)
+    }
 }

@@ -1,16 +1,13 @@
 //! OAuth rows as both backends return them, and their checked conversion to domain values.
 
 use super::StoreError;
+use super::error::corrupt;
 use super::oauth_models::*;
 use super::rows::{tenant_id, user_id};
 use crate::domain::{ClientId, GrantId};
 use crate::oauth::scope::ScopeSet;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}"))
-}
 
 pub(super) fn scope(raw: &str) -> Result<ScopeSet, StoreError> {
     ScopeSet::parse(raw).map_err(|_| corrupt("scope", raw))

@@ -1,6 +1,7 @@
 //! Raw rows as both backends return them, and their checked conversion to domain values.
 
 use super::StoreError;
+use super::error::corrupt;
 use super::models::*;
 use crate::domain::{
     ClientId, CountryCode, E164Number, EmailAddress, RedirectUri, SourceId, SourceKind, TenantId,
@@ -8,10 +9,6 @@ use crate::domain::{
 };
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}"))
-}
 
 pub(super) fn tenant_id(raw: &str) -> Result<TenantId, StoreError> {
     TenantId::parse(raw).ok_or_else(|| corrupt("tenant id", raw))

@@ -6,6 +6,7 @@ use crate::support::{Receiver, Reply, TestApp, spawn_app_with};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ringhook::config::{Backend, Settings};
 use ringhook::delivery::HookSecret;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::UserId;
 use ringhook::storage::HookScope;
 use ringhook::storage::hooks::{Hook, NewHook};
@@ -48,8 +49,15 @@ async fn subscribe(
             user_id: user.clone(),
             grant_id: None,
             scope,
-            event: event.into(),
-            target_url: url.into(),
+            event: HookEventFilter::parse(event).unwrap(),
+            target_url: ringhook::delivery::TargetUrl::parse(
+                url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

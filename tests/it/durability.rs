@@ -7,6 +7,7 @@ use crate::support::tenant::{AcmeTenant, acme};
 use crate::support::{Receiver, Reply, TestDatabase};
 use ringhook::admin::simulate::{ScenarioCopies, SimulatedRequest};
 use ringhook::delivery::HookSecret;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::SourceKind;
 use ringhook::storage::HookScope;
 use ringhook::storage::hooks::NewHook;
@@ -49,8 +50,15 @@ async fn subscribe_tenant_hook(db: &TestDatabase, acme: &AcmeTenant, url: &str) 
             user_id: acme.alice.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
-            target_url: url.into(),
+            event: HookEventFilter::Any,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                url,
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from(HookSecret::generate().expose().to_owned()),
         })
         .await

@@ -482,7 +482,7 @@ async fn revoking_the_app_connection_disables_its_hooks() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!hook.active);
+    assert_eq!(hook.status, ringhook::storage::HookStatus::Disabled);
     assert_eq!(
         hook.disabled_reason.as_deref(),
         Some("the app connection was revoked")

@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ringhook::calls::settle::settle_due;
 use ringhook::calls::{DirectoryCache, IngestJob, IngestSummary, IngestWriter, WriteError};
 use ringhook::config::Backend;
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceKind, TenantId, UserId};
 use ringhook::ingest::Parsed;
 use ringhook::normalizer::NormalizerConfig;
@@ -107,8 +108,15 @@ async fn tenant_hook(store: &dyn Storage, tenant: &TenantId, user: &UserId) {
             user_id: user.clone(),
             grant_id: None,
             scope: HookScope::Tenant,
-            event: "*".into(),
-            target_url: "https://hooks.example/catch".into(),
+            event: HookEventFilter::Any,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                "https://hooks.example/catch",
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
         })
         .await

@@ -2,11 +2,14 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set, each in its own fresh database.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use ringhook::domain::HookEventFilter;
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, RedirectUri, SourceId, SourceKind, TenantId, WebUrl,
 };
 use ringhook::domain::{DeliveryId, HookId};
-use ringhook::storage::hooks::{DeliveryResult, NewHook, NextStep};
+use ringhook::storage::HookStatus;
+use ringhook::storage::delivery_queue::{DeliveryResult, NextStep};
+use ringhook::storage::hooks::NewHook;
 use ringhook::storage::{HookScope, NamedQueue};
 use ringhook::storage::{
     NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage, StoreError, Tenant,
@@ -342,8 +345,15 @@ async fn alice_hook(store: &dyn Storage) -> (TenantId, HookId) {
             user_id: alice.id,
             grant_id: None,
             scope: HookScope::User,
-            event: "*".into(),
-            target_url: "https://hooks.example.com/h".into(),
+            event: HookEventFilter::Any,
+            target_url: ringhook::delivery::TargetUrl::parse(
+                "https://hooks.example.com/h",
+                &ringhook::delivery::TargetPolicy {
+                    allow_private: true,
+                    allow_list: Vec::new(),
+                },
+            )
+            .unwrap(),
             secret: SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
         })
         .await
@@ -379,12 +389,16 @@ async fn a_hook_failing_for_the_disable_time_is_disabled(store: &dyn Storage) {
     let almost = start + TimeDelta::hours(DISABLE_AFTER_HOURS) - TimeDelta::seconds(1);
     record(store, &[result(&hook, NextStep::RetryAt(almost))], almost).await;
     let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
-    assert!(stored.active, "not failing long enough yet");
+    assert_eq!(
+        stored.status,
+        HookStatus::Active,
+        "not failing long enough yet"
+    );
 
     let past = start + TimeDelta::hours(DISABLE_AFTER_HOURS) + TimeDelta::seconds(1);
     record(store, &[result(&hook, NextStep::Failed)], past).await;
     let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
-    assert!(!stored.active);
+    assert_eq!(stored.status, HookStatus::Disabled);
     assert!(
         stored
             .disabled_reason
@@ -412,7 +426,11 @@ async fn one_delivered_attempt_ends_a_failing_streak(store: &dyn Storage) {
     let later = start + TimeDelta::hours(DISABLE_AFTER_HOURS) + TimeDelta::hours(1);
     record(store, &[result(&hook, NextStep::Failed)], later).await;
     let stored = store.hook(&tenant, &hook).await.unwrap().unwrap();
-    assert!(stored.active, "the streak restarted at the last failure");
+    assert_eq!(
+        stored.status,
+        HookStatus::Active,
+        "the streak restarted at the last failure"
+    );
 }
 
 async fn a_gone_hook_is_deleted_with_its_queue(store: &dyn Storage) {

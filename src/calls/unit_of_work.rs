@@ -1,71 +1,45 @@
-//! The in-memory side of one ingest batch: the calls, keys and events that the batch's raw
-//! events produce, chained so that each event sees what the earlier ones did, then written
-//! once. Pure (no I/O), so its rules are unit-tested here; `call_queries.rs` loads and writes it.
+//! The in-memory side of one ingest batch (or settle sweep): the calls, keys and events that
+//! its raw events produce, chained so that each event sees what the earlier ones did, then
+//! written once. Pure (no I/O), so its rules are unit-tested here; the pipeline loads it from
+//! and writes it through a `CallTx`.
 //!
 //! Written alone, one after the other, each event would read the call's keys and state, then
 //! rewrite them. Here every call is read once, every event is applied to the latest state in
 //! memory, and the net effect on each row is written at the end.
 
-use super::calls::NextState;
-use crate::normalizer::{self, CallState, EmittedEvent};
+use crate::normalizer::{self, Applied, CallState};
+use crate::storage::call_writes::{CallWrite, EventWrite, KeyId, KeyWrite};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
-/// A call key of one source: `call_keys`' primary key.
-pub(super) type KeyId = (String, String);
-
-/// The net change to one `call_keys` row, folded from every change the batch made to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum KeyWrite {
-    /// Map the key to this call (insert or replace).
-    Upsert(String),
-    /// Delete the row only if it names one of these calls: the calls that left the key had
-    /// not loaded it, so the row may meanwhile name another call, which keeps it.
-    DeleteIf(Vec<String>),
-    /// Delete the row: a call of this batch took the key and left it again.
-    Delete,
-}
-
-impl KeyWrite {
-    fn set(_: Option<KeyWrite>, call_id: &str) -> KeyWrite {
-        KeyWrite::Upsert(call_id.to_owned())
-    }
-
-    fn remove(before: Option<KeyWrite>, call_id: &str) -> KeyWrite {
-        match before {
-            None => KeyWrite::DeleteIf(vec![call_id.to_owned()]),
-            Some(KeyWrite::Upsert(c)) if c == call_id => KeyWrite::Delete,
-            Some(KeyWrite::DeleteIf(mut calls)) => {
-                calls.push(call_id.to_owned());
-                KeyWrite::DeleteIf(calls)
-            }
-            Some(other) => other,
-        }
-    }
-}
-
-/// A call to save: its latest state, when it next needs settling, and the time of the event
-/// that produced it.
-pub(super) struct CallWrite {
-    pub id: String,
-    pub state: CallState,
+/// The normalizer's answer for one call: its next state and events, and when it next needs
+/// a settle step (`None` once ended).
+pub struct NextState {
+    pub applied: Applied,
     pub due_at: Option<DateTime<Utc>>,
-    pub now: DateTime<Utc>,
 }
 
-/// An event to store, with the raw event (batch index) it came from.
-pub(super) struct EventWrite {
-    pub origin: usize,
-    pub call_id: String,
-    /// The call's source (click-to-call requests are found by its PBX call id).
-    pub source_id: String,
-    pub emitted: EmittedEvent,
-    pub now: DateTime<Utc>,
+/// A key's pending write once `call_id` takes it: the last call to take a key keeps it.
+fn key_taken(_: Option<KeyWrite>, call_id: &str) -> KeyWrite {
+    KeyWrite::Upsert(call_id.to_owned())
+}
+
+/// A key's pending write once `call_id` leaves it.
+fn key_left(before: Option<KeyWrite>, call_id: &str) -> KeyWrite {
+    match before {
+        None => KeyWrite::DeleteIf(vec![call_id.to_owned()]),
+        Some(KeyWrite::Upsert(c)) if c == call_id => KeyWrite::Delete,
+        Some(KeyWrite::DeleteIf(mut calls)) => {
+            calls.push(call_id.to_owned());
+            KeyWrite::DeleteIf(calls)
+        }
+        Some(other) => other,
+    }
 }
 
 /// The calls, keys and events of one batch.
 #[derive(Default)]
-pub(super) struct UnitOfWork {
+pub struct UnitOfWork {
     /// Where looked-up keys point now: loaded from the store for every lookup key of the
     /// batch (`None` when unmapped), then moved by the calls the batch saves.
     current: HashMap<KeyId, Option<String>>,
@@ -133,12 +107,12 @@ impl UnitOfWork {
             {
                 *current = None;
             }
-            self.change_key(id, &call_id, KeyWrite::remove);
+            self.change_key(id, &call_id, key_left);
         }
         for key in keys.iter().filter(|k| !known_keys.contains(k)) {
             let id = (source_id.clone(), key.clone());
             self.current.insert(id.clone(), Some(call_id.clone()));
-            self.change_key(id, &call_id, KeyWrite::set);
+            self.change_key(id, &call_id, key_taken);
         }
         for emitted in next.applied.events {
             if self.event_ids.insert(emitted.event.id.clone()) {
@@ -196,33 +170,33 @@ mod tests {
 
     #[test]
     fn a_key_set_then_left_by_the_same_call_is_deleted() {
-        let set = KeyWrite::set(None, "call_a");
-        assert_eq!(KeyWrite::remove(Some(set), "call_a"), KeyWrite::Delete);
+        let set = key_taken(None, "call_a");
+        assert_eq!(key_left(Some(set), "call_a"), KeyWrite::Delete);
     }
 
     #[test]
     fn a_key_left_by_another_call_than_the_one_that_took_it_stays_mapped() {
-        let set = KeyWrite::set(None, "call_b");
+        let set = key_taken(None, "call_b");
         assert_eq!(
-            KeyWrite::remove(Some(set), "call_a"),
+            key_left(Some(set), "call_a"),
             KeyWrite::Upsert("call_b".into())
         );
     }
 
     #[test]
     fn keys_only_left_are_deleted_only_where_they_still_name_a_leaver() {
-        let once = KeyWrite::remove(None, "call_a");
+        let once = key_left(None, "call_a");
         assert_eq!(
-            KeyWrite::remove(Some(once), "call_b"),
+            key_left(Some(once), "call_b"),
             KeyWrite::DeleteIf(vec!["call_a".into(), "call_b".into()])
         );
     }
 
     #[test]
     fn the_last_call_to_take_a_key_keeps_it() {
-        let left = KeyWrite::remove(None, "call_a");
+        let left = key_left(None, "call_a");
         assert_eq!(
-            KeyWrite::set(Some(left), "call_b"),
+            key_taken(Some(left), "call_b"),
             KeyWrite::Upsert("call_b".into())
         );
     }

@@ -1,0 +1,182 @@
+//! Statements that need no answer, sent in as few round trips as the backend allows: the one
+//! way a batch writes many rows (multi-row `VALUES` statements, chunked below the bound
+//! parameter limits).
+//!
+//! Round trips, not rows, are what a batch costs: on SQLite each statement is a hop to the
+//! connection's worker thread and back, on PostgreSQL a network trip. SQLite runs a whole
+//! bundle as one multi-statement call; PostgreSQL, whose extended protocol takes one statement
+//! per call, runs its statements in turn.
+
+use super::StoreError;
+use super::store::{Tx, on_tx};
+use chrono::{DateTime, Utc};
+
+/// At most this many bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
+pub(super) const MAX_PARAMS: usize = 4_000;
+
+/// `rows` copies of `shape`, comma-separated, with `{0}`…`{9}` numbered as `$n` parameters
+/// `cols` per row: `values(2, "({0}, {1}, 'x')", 2)` is `($1, $2, 'x'), ($3, $4, 'x')`.
+pub(super) fn values(rows: usize, shape: &str, cols: usize) -> String {
+    use std::fmt::Write;
+    // The shape split at its `{n}` markers: literal text, then the column it names.
+    let mut parts: Vec<(&str, Option<usize>)> = Vec::new();
+    let mut rest = shape;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+        parts.push((&rest[..open], rest[open + 1..close].parse().ok()));
+        rest = rest.get(close + 1..).unwrap_or("");
+    }
+    parts.push((rest, None));
+    let mut out = String::with_capacity(rows * (shape.len() + 8));
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        for (text, col) in &parts {
+            out.push_str(text);
+            if let Some(col) = col {
+                let _ = write!(out, "${}", row * cols + col + 1);
+            }
+        }
+    }
+    out
+}
+
+/// How many rows of `cols` parameters fit in one statement.
+pub(super) fn rows_per_statement(cols: usize) -> usize {
+    (MAX_PARAMS / cols.max(1)).max(1)
+}
+
+/// A bound value of a bundled statement.
+pub(super) enum Arg {
+    Text(String),
+    MaybeText(Option<String>),
+    Int(i64),
+    MaybeInt(Option<i64>),
+    Bool(bool),
+    Time(DateTime<Utc>),
+    MaybeTime(Option<DateTime<Utc>>),
+}
+
+/// Statements that need no answer, run in as few calls as the backend allows. Each statement
+/// numbers its parameters from `$1`.
+#[derive(Default)]
+pub(super) struct Bundle {
+    pub statements: Vec<(String, Vec<Arg>)>,
+}
+
+impl Bundle {
+    pub fn push(&mut self, sql: String, args: Vec<Arg>) {
+        self.statements.push((sql, args));
+    }
+
+    /// The statements joined into as few texts as fit [`MAX_PARAMS`] each, parameters
+    /// renumbered to run as one call (SQLite binds `$n` across a multi-statement text).
+    pub fn joined(self) -> Vec<(String, Vec<Arg>)> {
+        let mut out: Vec<(String, Vec<Arg>)> = Vec::new();
+        for (sql, args) in self.statements {
+            match out.last_mut() {
+                Some((text, all)) if all.len() + args.len() <= MAX_PARAMS => {
+                    text.push_str(";\n");
+                    text.push_str(&renumber(&sql, all.len()));
+                    all.extend(args);
+                }
+                _ => out.push((sql, args)),
+            }
+        }
+        out
+    }
+}
+
+/// `sql` with every `$n` parameter moved up by `offset`.
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let start = at + 1;
+        let mut end = start;
+        while let Some(&(i, d)) = chars.peek() {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            end = i + 1;
+            chars.next();
+        }
+        match sql[start..end].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&sql[start..end]),
+        }
+    }
+    out
+}
+
+/// Runs the bundle inside `tx`.
+pub(super) async fn run(tx: &mut Tx<'_>, bundle: Bundle) -> Result<(), StoreError> {
+    // SQLite binds `$n` across a multi-statement text, so the bundle goes in one call.
+    let statements = match tx {
+        Tx::Sqlite(..) => bundle.joined(),
+        Tx::Postgres(_) => bundle.statements,
+    };
+    for (sql, args) in statements {
+        on_tx!(&mut *tx, |conn| {
+            // Texts vary with row counts: not worth a slot in the statement cache.
+            let mut query = sqlx::query(&sql).persistent(false);
+            for arg in args {
+                query = match arg {
+                    Arg::Text(v) => query.bind(v),
+                    Arg::MaybeText(v) => query.bind(v),
+                    Arg::Int(v) => query.bind(v),
+                    Arg::MaybeInt(v) => query.bind(v),
+                    Arg::Bool(v) => query.bind(v),
+                    Arg::Time(v) => query.bind(v),
+                    Arg::MaybeTime(v) => query.bind(v),
+                };
+            }
+            query
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_numbered_in_order() {
+        assert_eq!(
+            values(2, "({0}, {1}, 'x')", 2),
+            "($1, $2, 'x'), ($3, $4, 'x')"
+        );
+    }
+
+    #[test]
+    fn joined_statements_number_their_parameters_after_the_ones_before() {
+        let mut bundle = Bundle::default();
+        bundle.push("A $1, $2".into(), vec![Arg::Int(1), Arg::Int(2)]);
+        bundle.push("B $1 $10 $2".into(), (0..10).map(Arg::Int).collect());
+        let joined = bundle.joined();
+        assert_eq!(joined.len(), 1);
+        assert_eq!(joined[0].0, "A $1, $2;\nB $3 $12 $4");
+        assert_eq!(joined[0].1.len(), 12);
+    }
+
+    #[test]
+    fn a_bundle_splits_where_the_parameters_would_overflow() {
+        let mut bundle = Bundle::default();
+        for _ in 0..3 {
+            bundle.push(
+                "X $1".into(),
+                (0..MAX_PARAMS / 2).map(|_| Arg::Bool(true)).collect(),
+            );
+        }
+        assert_eq!(bundle.joined().len(), 2);
+    }
+}

@@ -1,0 +1,285 @@
+//! The one store: a connection pool of either backend, and the transactions it opens.
+//!
+//! Queries are written once, as ordinary Rust, and run on whichever pool the URL chose:
+//! [`on_pool!`] and [`on_tx!`] expand to a `match` over the two backends with the same body in
+//! each arm, so each arm is type-checked against its own `sqlx` database (`sqlx::Any` lacks the
+//! chrono encodings used here). Where the backends really differ, the code says so with a
+//! visible `match` on [`Pool`]: the SQLite writer queue and `BEGIN IMMEDIATE` against
+//! PostgreSQL's advisory locks (here), the claim lock (`delivery_queue.rs`), multi-statement
+//! calls (`bundle.rs`) and `LISTEN`/`NOTIFY` (here).
+
+use super::{PoolStats, StoreError};
+use crate::config::{Backend, DatabaseUrl};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::storage::store::Pool::Sqlite { pool: $pool, .. } => $body,
+            $crate::storage::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the connection of the transaction `$tx` (a `&mut Tx`).
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::storage::store::Tx::Sqlite(tx, _) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::storage::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+pub(super) use {on_pool, on_tx};
+
+/// The pool of the backend the database URL names.
+pub(super) enum Pool {
+    Sqlite {
+        pool: SqlitePool,
+        /// SQLite has one writer. Queuing writers here, in order, is far cheaper than letting
+        /// them race for the file lock, where losers sleep in SQLite's busy handler.
+        writer: Mutex<()>,
+    },
+    Postgres(PgPool),
+}
+
+/// An open write transaction. On SQLite it holds the writer queue's guard until it ends.
+pub(super) enum Tx<'a> {
+    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>, MutexGuard<'a, ()>),
+    Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx, _writer) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Every aggregate's store over one pool; the aggregate traits are implemented beside their
+/// definitions (`accounts.rs`, `oauth.rs`, `calls.rs`, `hooks.rs`, ...).
+pub struct Store {
+    pub(super) pool: Pool,
+    max_connections: u32,
+}
+
+impl Store {
+    /// Opens the backend the URL names. SQLite files are created if missing.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Store, StoreError> {
+        let backend = url
+            .backend()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let pool = match backend {
+            Backend::Sqlite => Pool::Sqlite {
+                pool: connect_sqlite(url, max_connections).await?,
+                writer: Mutex::new(()),
+            },
+            Backend::Postgres => Pool::Postgres(connect_postgres(url, max_connections).await?),
+        };
+        Ok(Store {
+            pool,
+            max_connections,
+        })
+    }
+
+    /// A write transaction that holds the write lock of each source in `lock_keys` until it
+    /// ends, so events of one call never interleave and a read-then-write never loses an
+    /// update. SQLite has one writer: the writer queue, then `BEGIN IMMEDIATE` (the file's
+    /// write lock from the first statement, so nothing fails with `SQLITE_BUSY` halfway); the
+    /// keys are not needed. PostgreSQL takes an advisory lock per key, in the order given
+    /// (sorted by the caller, so instances locking overlapping sets cannot deadlock).
+    pub(super) async fn begin_write(&self, lock_keys: &[&str]) -> Result<Tx<'_>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite { pool, writer } => {
+                let guard = writer.lock().await;
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx::Sqlite(tx, guard))
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for key in lock_keys {
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(Tx::Postgres(tx))
+            }
+        }
+    }
+
+    /// A write transaction not tied to a source (delivery results, OAuth grants): on SQLite in
+    /// turn with the other writers, on PostgreSQL plain (rows lock themselves).
+    pub(super) async fn begin_tx(&self) -> Result<Tx<'_>, StoreError> {
+        self.begin_write(&[]).await
+    }
+
+    /// The write lock alone, for a write that is one statement (no transaction needed);
+    /// PostgreSQL needs none.
+    pub(super) async fn write_lock(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.pool {
+            Pool::Sqlite { writer, .. } => Some(writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    pub(super) fn kind(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Opens (creating if missing) the database file. WAL lets readers run beside the one writer;
+/// `synchronous=NORMAL` is durable across process crashes in WAL mode.
+async fn connect_sqlite(url: &DatabaseUrl, max_connections: u32) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url.expose())?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    // A local file needs no liveness ping before each use; skipping it saves a hop to the
+    // connection's worker thread per transaction.
+    Ok(SqlitePoolOptions::new()
+        .test_before_acquire(false)
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?)
+}
+
+async fn connect_postgres(url: &DatabaseUrl, max_connections: u32) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url.expose())?.application_name("ringhook");
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?)
+}
+
+#[async_trait::async_trait]
+impl super::Storage for Store {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite { pool, .. } => SQLITE_MIGRATOR.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = on_pool!(self, |pool| (pool.size(), pool.num_idle()));
+        PoolStats {
+            size,
+            idle: idle as u32,
+            max: self.max_connections,
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        self.kind()
+    }
+
+    async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await);
+    }
+
+    fn supports_notifications(&self) -> bool {
+        match self.pool {
+            Pool::Sqlite { .. } => false,
+            Pool::Postgres(_) => true,
+        }
+    }
+
+    async fn notify(&self, channel: &str) -> Result<(), StoreError> {
+        match &self.pool {
+            // One process per SQLite file: the in-memory signal already woke everyone.
+            Pool::Sqlite { .. } => {}
+            Pool::Postgres(pool) => {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(channel)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn listen(
+        &self,
+        channel: &str,
+        on_notice: Box<dyn Fn() + Send + Sync>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        match &self.pool {
+            Pool::Sqlite { .. } => {}
+            Pool::Postgres(pool) => listen_postgres(pool, channel, on_notice, shutdown).await,
+        }
+    }
+}
+
+/// PostgreSQL `LISTEN`, on a connection of its own, reconnecting after errors until `shutdown`.
+async fn listen_postgres(
+    pool: &PgPool,
+    channel: &str,
+    on_notice: Box<dyn Fn() + Send + Sync>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    while !shutdown.is_cancelled() {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for other instances' deliveries");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => continue,
+                }
+            }
+        };
+        if let Err(error) = listener.listen(channel).await {
+            tracing::warn!(error = %error, "LISTEN failed");
+            continue;
+        }
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                notice = listener.recv() => match notice {
+                    Ok(_) => on_notice(),
+                    Err(error) => {
+                        tracing::debug!(error = %error, "listener lost; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
