@@ -36,6 +36,8 @@ mod summary;
 mod transfer;
 
 #[cfg(test)]
+mod same_story_tests;
+#[cfg(test)]
 mod scenarios_tests;
 
 use chrono::{DateTime, Utc};

@@ -30,7 +30,7 @@ fn user(id: &str, name: &str, ext: &str, number: Option<&str>, links: &[&str]) -
     }
 }
 
-fn directory() -> StaticDirectory {
+pub(super) fn directory() -> StaticDirectory {
     StaticDirectory {
         default_country: CountryCode::default(),
         entries: vec![
@@ -98,7 +98,10 @@ fn load(kind: SourceKind, scenario: &str) -> Vec<Vec<crate::ingest::RawCallEvent
 }
 
 /// A minimal stand-in for storage: alias map, dedupe, apply, then settle.
-fn run(kind: SourceKind, deliveries: &[Vec<crate::ingest::RawCallEvent>]) -> Vec<CallEvent> {
+pub(super) fn run(
+    kind: SourceKind,
+    deliveries: &[Vec<crate::ingest::RawCallEvent>],
+) -> Vec<CallEvent> {
     let dir = directory();
     let config = NormalizerConfig::default();
     let now: DateTime<Utc> = "2024-06-03T18:00:00Z".parse().unwrap();
