@@ -36,6 +36,8 @@ mod summary;
 mod transfer;
 
 #[cfg(test)]
+mod media_tests;
+#[cfg(test)]
 mod same_story_tests;
 #[cfg(test)]
 mod scenarios_tests;
