@@ -170,6 +170,7 @@ async fn subscribe(store: &dyn Storage, setup: &Setup, url: String) {
                 &url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )
@@ -250,6 +251,7 @@ async fn add_history(db: &BenchDb, rows: usize) {
 
 const SERVER_ENV: &[(&str, &str)] = &[
     ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ("RINGHOOK_ALLOW_HTTP_TARGETS", "true"),
     ("RINGHOOK_DELIVERY_RATE_PER_SECOND", "100000"),
     ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
 ];

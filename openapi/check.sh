@@ -49,6 +49,7 @@ export RINGHOOK_LISTEN="127.0.0.1:$PORT"
 export RINGHOOK_PUBLIC_URL="$BASE"
 # Hook targets on loopback, so that subscriptions made by the fuzzer can succeed.
 export RINGHOOK_ALLOW_PRIVATE_TARGETS=true
+export RINGHOOK_ALLOW_HTTP_TARGETS=true
 export RINGHOOK_LOG_FILTER=${RINGHOOK_LOG_FILTER:-error}
 
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }

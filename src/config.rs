@@ -24,8 +24,12 @@ pub struct Settings {
     /// The URL clients and PBXs reach ringhook at (OAuth issuer, ingest URLs).
     /// Defaults to `http://{listen}`.
     pub public_url: Option<Url>,
-    /// Allow hook targets on loopback and private networks (off: SSRF guard).
+    /// Allow hook targets on loopback and private networks (off: SSRF guard). Says nothing
+    /// about the scheme: see `allow_http_targets`.
     pub allow_private_targets: bool,
+    /// Allow plain `http` hook targets (off: targets must be `https`). For development and
+    /// receivers on the same network; says nothing about addresses.
+    pub allow_http_targets: bool,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
     /// `text` (human-readable) or `json` (one object per line).
@@ -86,6 +90,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             allow_private_targets: false,
+            allow_http_targets: false,
             max_body_bytes: 1024 * 1024,
             log_format: LogFormat::Text,
             log_filter: "info".into(),
@@ -181,6 +186,7 @@ impl Settings {
                 "needs at least one delay",
             ));
         }
+        self.validate_time_ranges()?;
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));
         }
@@ -216,6 +222,49 @@ impl Settings {
         self.validate_click_to_call()?;
         tracing_subscriber::EnvFilter::try_new(&self.log_filter)
             .map_err(|e| invalid("log_filter", &e.to_string()))?;
+        Ok(())
+    }
+
+    /// Upper bounds on durations that become `chrono` deltas or deadlines, whose arithmetic
+    /// panics on overflow: far above any sensible value, far below the overflow.
+    fn validate_time_ranges(&self) -> Result<(), ConfigError> {
+        let limits: [(&str, u64, u64); 5] = [
+            ("call_stale_minutes", self.call_stale_minutes, 527_040),
+            (
+                "hook_disable_after_hours",
+                self.hook_disable_after_hours,
+                87_840,
+            ),
+            ("retention_days", self.retention_days, 36_600),
+            (
+                "delivery_timeout_seconds",
+                self.delivery_timeout_seconds,
+                3600,
+            ),
+            (
+                "shutdown_grace_seconds",
+                self.shutdown_grace_seconds,
+                86_400,
+            ),
+        ];
+        for (key, value, max) in limits {
+            if value > max {
+                return Err(invalid(key, &format!("must be at most {max}")));
+            }
+        }
+        let longest_delay = self
+            .delivery_retry_schedule_seconds
+            .iter()
+            .flatten()
+            .max()
+            .copied()
+            .unwrap_or(0);
+        if longest_delay > 31_622_400 {
+            return Err(invalid(
+                "delivery_retry_schedule_seconds",
+                "each delay must be at most 31622400 (366 days)",
+            ));
+        }
         Ok(())
     }
 
@@ -360,6 +409,7 @@ impl Settings {
     pub fn target_policy(&self) -> crate::delivery::TargetPolicy {
         crate::delivery::TargetPolicy {
             allow_private: self.allow_private_targets,
+            allow_http: self.allow_http_targets,
             allow_list: self.allowed_target_networks.clone(),
         }
     }
@@ -434,6 +484,34 @@ mod tests {
             err.contains("RINGHOOK_CLICK_TO_CALL_TIMEOUT_SECONDS"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn private_targets_and_http_targets_are_separate_settings() {
+        let private = from_toml("allow_private_targets = true").unwrap();
+        assert!(private.target_policy().allow_private);
+        assert!(!private.target_policy().allow_http);
+        let http = from_toml("allow_http_targets = true").unwrap();
+        assert!(http.target_policy().allow_http);
+        assert!(!http.target_policy().allow_private);
+    }
+
+    #[test]
+    fn durations_that_would_overflow_date_arithmetic_are_refused() {
+        for toml in [
+            "call_stale_minutes = 9223372036854775807",
+            "hook_disable_after_hours = 9223372036854775807",
+            "retention_days = 9223372036854775807",
+            "delivery_timeout_seconds = 9223372036854775807",
+            "delivery_retry_schedule_seconds = [1, 9223372036854775807]",
+        ] {
+            let err = from_toml(toml).err().map(|e| e.to_string());
+            let key = toml.split(' ').next().unwrap();
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(key)),
+                "{toml}: {err:?}"
+            );
+        }
     }
 
     #[test]

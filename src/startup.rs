@@ -8,7 +8,7 @@ use crate::delivery::wakeup::{self, DeliveryWakeup};
 use crate::delivery::worker::{DeliveryWorker, WorkerSettings};
 use crate::delivery::{ClientSettings, DeliveryClient, RateLimiter};
 use crate::hooks;
-use crate::http::{AppState, middleware, ops, request_span, unmatched};
+use crate::http::{AppState, middleware, ops, panic_guard, request_span, unmatched};
 use crate::ingest;
 use crate::maintenance;
 use crate::metrics::Metrics;
@@ -198,6 +198,7 @@ fn serve(
     let known_paths = web::Data::new(unmatched::KnownPaths::from_document(
         &crate::openapi::document(),
     ));
+    let catch_panics = panic_guard::CatchPanics::register(state.metrics.registry())?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -208,6 +209,7 @@ fn serve(
             .wrap(from_fn(middleware::head_as_get))
             .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_framework_errors))
             .wrap(from_fn(middleware::limit_body))
+            .wrap(catch_panics.clone())
             .wrap(from_fn(middleware::record_metrics))
             .wrap(tracing_actix_web::TracingLogger::<
                 request_span::RedactedRootSpan,

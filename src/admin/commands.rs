@@ -332,23 +332,13 @@ pub async fn simulate(
     let mut results = Vec::new();
     let mut all_ok = true;
     for request in requests {
-        let mut url = url::Url::parse(&format!("{base}/ingest/{}", source.id))
-            .map_err(|e| invalid(format!("--url {base:?}: {e}")))?;
-        if let Some(token) = &request.query_token {
-            url.query_pairs_mut().append_pair("token", token);
-        }
-        let mut call = client.post(url).body(request.body);
-        for (name, value) in &request.headers {
-            call = call.header(name, value);
-        }
-        let response = call
-            .send()
+        let file = request.file.clone();
+        let answer = super::simulate::post(&client, base, source.id.as_str(), request)
             .await
-            .map_err(|e| invalid(format!("cannot reach {base}: {e}")))?;
-        let status = response.status().as_u16();
-        all_ok &= response.status().is_success();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        results.push(json!({"file": request.file, "status": status, "response": body}));
+            .map_err(|e| invalid(e.to_string()))?;
+        all_ok &= answer.status.is_success();
+        results
+            .push(json!({"file": file, "status": answer.status.as_u16(), "response": answer.body}));
     }
     if !all_ok {
         return Err(invalid(format!(

@@ -47,6 +47,61 @@ pub enum SimulateError {
     Empty(PathBuf),
     #[error("{0} is not a JSON object of header names to values")]
     BadHeaders(PathBuf),
+    #[error("--url {base:?} is not a base URL: {reason}")]
+    BadUrl { base: String, reason: String },
+    /// Says why without the request URL: a Kazoo source's carries its secret in `?token=`.
+    #[error("cannot reach {base}: {reason}")]
+    Unreachable { base: String, reason: String },
+}
+
+/// What the server answered one replayed request.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    /// The answer's JSON body, or `null`.
+    pub body: serde_json::Value,
+}
+
+/// Posts `request` to `{base}/ingest/{source_id}` as the source would. Errors never contain
+/// the request URL, which for Kazoo holds the source secret.
+pub async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    source_id: &str,
+    request: SimulatedRequest,
+) -> Result<Answer, SimulateError> {
+    let mut url = url::Url::parse(&format!("{base}/ingest/{source_id}")).map_err(|e| {
+        SimulateError::BadUrl {
+            base: base.to_owned(),
+            reason: e.to_string(),
+        }
+    })?;
+    if let Some(token) = &request.query_token {
+        url.query_pairs_mut().append_pair("token", token);
+    }
+    let mut call = client.post(url).body(request.body);
+    for (name, value) in &request.headers {
+        call = call.header(name, value);
+    }
+    let response = call.send().await.map_err(|e| SimulateError::Unreachable {
+        base: base.to_owned(),
+        reason: error_chain(&e.without_url()),
+    })?;
+    let status = response.status();
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    Ok(Answer { status, body })
+}
+
+/// `error: cause: cause…`, for errors whose own text is too terse to act on.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The scenario's requests in file-name order. `00_*` files are requests ringhook itself sends
@@ -208,12 +263,25 @@ pub fn id_of_copy(id: &str, n: usize) -> String {
     if n == 0 {
         return id.to_owned();
     }
-    match id.parse::<u128>() {
-        Ok(number) if id.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("{:0width$}", number + n as u128, width = id.len())
-        }
-        _ => format!("{id}-{n}"),
+    let renumbered = id
+        .parse::<u128>()
+        .ok()
+        .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|number| number.checked_add(n as u128));
+    match renumbered {
+        Some(number) => format!("{number:0width$}", width = id.len()),
+        None => format!("{id}-{n}"),
     }
+}
+
+/// `body` as the source of `kind` would send it now: signed, or with Kazoo's token.
+pub fn signed_request(
+    kind: SourceKind,
+    secret: &str,
+    body: Vec<u8>,
+    now: DateTime<Utc>,
+) -> SimulatedRequest {
+    sign(kind, secret, "inline".into(), Vec::new(), body, now)
 }
 
 fn sign(
@@ -315,6 +383,27 @@ mod tests {
         .unwrap();
         assert!(requests.iter().all(|r| !r.file.starts_with("00_")));
         assert_eq!(requests.len(), 7);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_reported_without_the_kazoo_token() {
+        let secret = "kazoo-token-never-printed-0123";
+        let now = Utc::now();
+        let dir = fixtures("kazoo/inbound_answered");
+        let request = load_scenario(&dir, SourceKind::Kazoo, secret, now)
+            .unwrap()
+            .remove(0);
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let client = reqwest::Client::new();
+        let error = post(&client, &base, "src_01simulated", request)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cannot reach"), "{error}");
+        assert!(!error.contains(secret), "{error}");
+        assert!(!error.contains("token="), "{error}");
     }
 
     #[test]

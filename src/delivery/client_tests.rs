@@ -83,6 +83,7 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> String {
 fn open_policy() -> TargetPolicy {
     TargetPolicy {
         allow_private: true,
+        allow_http: true,
         allow_list: Vec::new(),
     }
 }
@@ -217,6 +218,7 @@ async fn an_allow_listed_loopback_name_is_reached_through_the_guarded_resolver()
     let url = TargetUrl::parse(&raw, &open_policy()).unwrap();
     let policy = TargetPolicy {
         allow_private: false,
+        allow_http: true,
         allow_list: vec!["127.0.0.0/8".parse().unwrap()],
     };
     let client = DeliveryClient::new(policy, &ClientSettings::default()).unwrap();

@@ -7,108 +7,37 @@
 //! - [`GuardedResolver`] at delivery time: reqwest connects only to addresses that pass the policy,
 //!   so a name that later resolves to a private address (DNS rebinding) cannot reach it.
 //!
-//! The deny list follows Svix's `is_allowed` (IANA special-purpose registries for IPv4 and IPv6),
-//! and also looks inside IPv6 forms that embed an IPv4 address.
+//! Which addresses are public is decided by the tables in [`registry`]: the complete
+//! IANA special-purpose registries for IPv4 and IPv6, and the IPv6 forms that carry an IPv4
+//! address, which are judged by that address.
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use url::{Host, Url};
+
+#[path = "target_guard_registry.rs"]
+mod registry;
+pub use registry::{is_public, special_range};
 
 /// Longest target URL accepted; longer ones are almost certainly abuse.
 const MAX_URL_LEN: usize = 2048;
 /// How long a subscribe-time lookup may take before the name counts as unresolvable.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
-const fn v4(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Net {
-    Ipv4Net::new_assert(Ipv4Addr::new(a, b, c, d), len)
-}
-
-const fn v6(segments: [u16; 8], len: u8) -> Ipv6Net {
-    let [a, b, c, d, e, f, g, h] = segments;
-    Ipv6Net::new_assert(Ipv6Addr::new(a, b, c, d, e, f, g, h), len)
-}
-
-/// IPv4 ranges that are not public unicast (IANA IPv4 Special-Purpose Address Registry).
-const FORBIDDEN_V4: [Ipv4Net; 15] = [
-    v4(0, 0, 0, 0, 8),  // "this network", includes 0.0.0.0 (reaches localhost on Linux)
-    v4(10, 0, 0, 0, 8), // private, RFC 1918
-    v4(100, 64, 0, 0, 10), // shared address space (CGNAT), RFC 6598
-    v4(127, 0, 0, 0, 8), // loopback
-    v4(169, 254, 0, 0, 16), // link-local, cloud metadata
-    v4(172, 16, 0, 0, 12), // private, RFC 1918
-    v4(192, 0, 0, 0, 24), // IETF protocol assignments
-    v4(192, 0, 2, 0, 24), // documentation TEST-NET-1
-    v4(192, 88, 99, 0, 24), // 6to4 relay anycast (deprecated)
-    v4(192, 168, 0, 0, 16), // private, RFC 1918
-    v4(198, 18, 0, 0, 15), // benchmarking, RFC 2544
-    v4(198, 51, 100, 0, 24), // documentation TEST-NET-2
-    v4(203, 0, 113, 0, 24), // documentation TEST-NET-3
-    v4(224, 0, 0, 0, 4), // multicast
-    v4(240, 0, 0, 0, 4), // reserved, includes broadcast 255.255.255.255
-];
-
-/// IPv6 ranges that are not public unicast (IANA IPv6 Special-Purpose Address Registry).
-const FORBIDDEN_V6: [Ipv6Net; 12] = [
-    v6([0, 0, 0, 0, 0, 0, 0, 0], 128),         // unspecified
-    v6([0, 0, 0, 0, 0, 0, 0, 1], 128),         // loopback
-    v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48),  // local-use NAT64, RFC 8215: never public
-    v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64),      // discard-only, RFC 6666
-    v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48),     // benchmarking, RFC 5180
-    v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), // documentation
-    v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20),     // documentation, RFC 9637
-    v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16),     // SRv6 SIDs, RFC 9602
-    v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7),      // unique local
-    v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10),     // link-local
-    v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10),     // site-local (deprecated)
-    v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8),      // multicast
-];
-
-/// True for addresses that are public unicast: what a hook target may be by default.
-/// IPv6 forms that carry an IPv4 address (mapped, compatible, 6to4, NAT64, Teredo) are judged by
-/// the IPv4 address they lead to, since that is where the packets end up.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => !FORBIDDEN_V4.iter().any(|net| net.contains(&ip)),
-        IpAddr::V6(ip) => {
-            !FORBIDDEN_V6.iter().any(|net| net.contains(&ip))
-                && embedded_v4(ip)
-                    .iter()
-                    .all(|inner| is_public(IpAddr::V4(*inner)))
-        }
-    }
-}
-
-/// The IPv4 addresses an IPv6 address routes to, if it is one of the embedding forms.
-fn embedded_v4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
-    let bits = ip.to_bits();
-    let low32 = Ipv4Addr::from_bits(bits as u32);
-    let segments = ip.segments();
-    match segments {
-        // IPv4-mapped ::ffff:0:0/96 and IPv4-compatible ::/96 (deprecated, RFC 4291 §2.5.5).
-        [0, 0, 0, 0, 0, 0xffff | 0, _, _] => vec![low32],
-        // NAT64 well-known prefix 64:ff9b::/96, RFC 6052.
-        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => vec![low32],
-        // 6to4 2002::/16, RFC 3056: the IPv4 address follows the prefix.
-        [0x2002, hi, lo, ..] => vec![Ipv4Addr::from_bits((u32::from(hi) << 16) | u32::from(lo))],
-        // Teredo 2001::/32, RFC 4380: the server's address, then the client's, bit-inverted.
-        [0x2001, 0, hi, lo, ..] => vec![
-            Ipv4Addr::from_bits((u32::from(hi) << 16) | u32::from(lo)),
-            Ipv4Addr::from_bits(!(bits as u32)),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-/// Which targets ringhook may call. Built from `RINGHOOK_ALLOW_PRIVATE_TARGETS` and an optional
-/// CIDR allow-list that opens holes for on-premises receivers.
+/// Which targets ringhook may call. Built from `RINGHOOK_ALLOW_PRIVATE_TARGETS`,
+/// `RINGHOOK_ALLOW_HTTP_TARGETS` and an optional CIDR allow-list that opens holes for
+/// on-premises receivers. The two switches are independent: a private receiver can be required
+/// to speak https, and allowing http never opens private addresses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TargetPolicy {
-    /// Allow any address, and plain `http` (development, or receivers on the same network).
+    /// Allow any address (development, or receivers on the same network).
     pub allow_private: bool,
+    /// Allow plain `http` targets, whatever their address (development, local receivers).
+    pub allow_http: bool,
     /// Non-public ranges that are allowed anyway (a PBX-side receiver at `10.1.2.0/24`).
     pub allow_list: Vec<IpNet>,
 }
@@ -126,10 +55,11 @@ impl TargetPolicy {
 
     fn check(&self, ip: IpAddr) -> Result<(), TargetError> {
         if self.permits(ip) {
-            Ok(())
-        } else {
-            Err(TargetError::ForbiddenAddress(ip))
+            return Ok(());
         }
+        let range = special_range(ip).unwrap_or_default();
+        tracing::info!(%ip, range, "hook target address refused");
+        Err(TargetError::ForbiddenAddress(ip))
     }
 }
 
@@ -162,7 +92,7 @@ impl TargetUrl {
         let url = Url::parse(raw.trim()).map_err(|_| TargetError::Malformed)?;
         match url.scheme() {
             "https" => {}
-            "http" if policy.allow_private => {}
+            "http" if policy.allow_http => {}
             "http" => return Err(TargetError::NotHttps),
             _ => return Err(TargetError::Malformed),
         }

@@ -109,8 +109,8 @@ fn ipv6_forms_embedding_a_public_ipv4_are_allowed() {
 #[test]
 fn the_allow_list_opens_a_hole_for_its_range_only() {
     let policy = TargetPolicy {
-        allow_private: false,
         allow_list: vec!["10.1.2.0/24".parse().unwrap()],
+        ..TargetPolicy::default()
     };
     assert!(policy.permits(ip("10.1.2.3")));
     assert!(policy.permits(ip("::ffff:10.1.2.3")));
@@ -121,7 +121,7 @@ fn the_allow_list_opens_a_hole_for_its_range_only() {
 fn allow_private_permits_loopback() {
     let policy = TargetPolicy {
         allow_private: true,
-        allow_list: Vec::new(),
+        ..TargetPolicy::default()
     };
     assert!(policy.permits(ip("127.0.0.1")));
 }
@@ -136,14 +136,43 @@ fn https_targets_with_a_public_host_parse() {
 }
 
 #[test]
-fn plain_http_is_refused_unless_private_targets_are_allowed() {
+fn plain_http_is_refused_unless_http_targets_are_allowed() {
     let raw = "http://hooks.example.com/x";
     assert_eq!(TargetUrl::parse(raw, &strict()), Err(TargetError::NotHttps));
-    let open = TargetPolicy {
-        allow_private: true,
-        allow_list: Vec::new(),
+    let http = TargetPolicy {
+        allow_http: true,
+        ..TargetPolicy::default()
     };
-    assert!(TargetUrl::parse(raw, &open).is_ok());
+    assert!(TargetUrl::parse(raw, &http).is_ok());
+}
+
+#[test]
+fn allowing_private_targets_does_not_allow_plain_http() {
+    let private = TargetPolicy {
+        allow_private: true,
+        ..TargetPolicy::default()
+    };
+    for raw in ["http://8.8.8.8/x", "http://127.0.0.1:9000/x"] {
+        assert_eq!(
+            TargetUrl::parse(raw, &private),
+            Err(TargetError::NotHttps),
+            "{raw}"
+        );
+    }
+    assert!(TargetUrl::parse("https://127.0.0.1:9000/x", &private).is_ok());
+}
+
+#[test]
+fn allowing_http_does_not_open_private_addresses() {
+    let http = TargetPolicy {
+        allow_http: true,
+        ..TargetPolicy::default()
+    };
+    assert!(TargetUrl::parse("http://8.8.8.8/x", &http).is_ok());
+    assert_eq!(
+        TargetUrl::parse("http://127.0.0.1/x", &http),
+        Err(TargetError::ForbiddenAddress(ip("127.0.0.1")))
+    );
 }
 
 #[test]
@@ -182,6 +211,7 @@ fn ip_literal_targets_are_checked_at_parse_time_in_every_spelling() {
             "https://[::ffff:169.254.169.254]/",
             "::ffff:169.254.169.254",
         ),
+        ("https://[::ffff:0:7f00:1]/", "::ffff:0:7f00:1"),
     ] {
         assert_eq!(
             TargetUrl::parse(raw, &strict()),
@@ -226,8 +256,8 @@ async fn the_guarded_resolver_drops_forbidden_addresses_and_fails_when_none_rema
 #[tokio::test]
 async fn the_guarded_resolver_keeps_addresses_the_policy_allows() {
     let policy = TargetPolicy {
-        allow_private: false,
         allow_list: vec!["127.0.0.0/8".parse().unwrap()],
+        ..TargetPolicy::default()
     };
     let resolver = GuardedResolver::new(Arc::new(policy));
     let Ok(addrs) = resolver.resolve("localhost".parse().unwrap()).await else {

@@ -1,4 +1,4 @@
-//! Middleware: request metrics, the body-size limit, HEAD as GET, and turning framework errors into
+//! Middleware: request metrics (errors included), the body-size limit, HEAD as GET, and turning framework errors into
 //! problem+json so every error a client sees has the same shape.
 
 use super::AppState;
@@ -19,20 +19,22 @@ pub async fn record_metrics(
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().to_string();
-    let response = next.call(req).await?;
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    // An error (such as a caught panic) is answered by actix from its error type: counted too.
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
     if let Some(state) = state {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
         state.metrics.observe_http(
             &route,
             &method,
-            response.status().as_u16(),
+            status.as_u16(),
             started.elapsed().as_secs_f64(),
         );
     }
-    Ok(response)
+    result
 }
 
 /// Serves `HEAD` as `GET` (RFC 9110 §9.3.2): health checks and link checkers get the GET's status

@@ -2,6 +2,7 @@
 
 pub mod middleware;
 pub mod ops;
+pub mod panic_guard;
 pub mod request_span;
 pub mod state;
 pub mod unmatched;

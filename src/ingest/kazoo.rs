@@ -60,7 +60,7 @@ fn read_body(headers: &Headers, body: &[u8]) -> Result<Value, IngestError> {
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|b| *b != b'{');
     if is_form {
-        let value = form_to_json(body);
+        let value = form_to_json(body).map_err(|e| IngestError::Malformed(e.to_string()))?;
         if value.as_object().is_some_and(|m| !m.is_empty()) {
             return Ok(value);
         }
@@ -113,7 +113,7 @@ fn channel_event(hook: &str, v: &Value) -> Result<Option<RawCallEvent>, IngestEr
     };
     let call_id = text(v, "call_id")
         .ok_or_else(|| IngestError::Malformed(format!("{hook} has no call_id")))?;
-    let timestamp = gregorian(v, "timestamp");
+    let timestamp = gregorian(v, "timestamp")?;
     let mut event = RawCallEvent::new(SourceKind::Kazoo, kind, hook);
     event.dedupe_key = format!(
         "kazoo:{hook}:{call_id}:{}",
@@ -252,16 +252,22 @@ fn fill_timing(event: &mut RawCallEvent, v: &Value, kind: RawEventKind, ts: Opti
             t.ended_at = ts;
             t.started_at = ts
                 .zip(t.duration_seconds)
-                .map(|(e, d)| e - TimeDelta::seconds(d));
+                .and_then(|(e, d)| seconds_before(e, d));
             t.answered_at = ts
                 .zip(t.billing_seconds.filter(|b| *b > 0))
-                .map(|(e, b)| e - TimeDelta::seconds(b));
+                .and_then(|(e, b)| seconds_before(e, b));
             let cause = text(v, "hangup_cause");
             let reason = end_reason(cause.as_deref(), text(v, "hangup_code").as_deref());
             event.hangup = Some(RawHangup { reason, cause });
         }
         _ => {}
     }
+}
+
+/// `seconds` before `t`, or `None` when no calendar time is: the duration itself is then out of
+/// bounds and the event is refused by [`super::bounds`].
+fn seconds_before(t: DateTime<Utc>, seconds: i64) -> Option<DateTime<Utc>> {
+    TimeDelta::try_seconds(seconds).and_then(|d| t.checked_sub_signed(d))
 }
 
 /// FreeSWITCH hangup causes as Kazoo reports them (src/switch_channel.c).

@@ -98,7 +98,7 @@ fn voicemail(v: &Value, name: &str) -> Result<Parsed, IngestError> {
         extension: mailbox,
         ..Default::default()
     };
-    event.occurred_at = gregorian(v, "voicemail_timestamp");
+    event.occurred_at = gregorian(v, "voicemail_timestamp")?;
     let duration_seconds = int(v, "voicemail_length").map(|ms| ms / 1000);
     event.timing.duration_seconds = duration_seconds;
     let box_id = text(v, "voicemail_box");
@@ -136,7 +136,7 @@ fn acdc_stat(v: &Value) -> Result<Parsed, IngestError> {
     };
     let call_id = required(v, "Call-ID", "acdc_call_stat")?;
     let mut event = RawCallEvent::new(SourceKind::Kazoo, kind, &format!("acdc_call_stat.{name}"));
-    event.occurred_at = gregorian(v, time_key);
+    event.occurred_at = gregorian(v, time_key)?;
     let msg = text(v, "Msg-ID")
         .unwrap_or_else(|| event.occurred_at.map_or(0, |t| t.timestamp()).to_string());
     event.dedupe_key = format!("kazoo:acdc_call_stat.{name}:{call_id}:{msg}");
@@ -149,7 +149,7 @@ fn acdc_stat(v: &Value) -> Result<Parsed, IngestError> {
     event.queue = Some(RawQueue {
         id: text(v, "Queue-ID"),
         name: None,
-        entered_at: gregorian(v, "Entered-Timestamp"),
+        entered_at: gregorian(v, "Entered-Timestamp")?,
         agent,
         abandon_reason: text(v, "Abandon-Reason").and_then(|r| abandon_reason(&r)),
     });
@@ -178,7 +178,7 @@ fn queue_notification(v: &Value, state: &str, now: DateTime<Utc>) -> Result<Pars
     }
     let member = required(v, "member_call_id", &name)?;
     let mut event = RawCallEvent::new(SourceKind::Kazoo, RawEventKind::QueueAnswered, &name);
-    event.occurred_at = gregorian(v, "now").or(Some(now));
+    event.occurred_at = gregorian(v, "now")?.or(Some(now));
     event.dedupe_key = format!(
         "kazoo:{name}:{member}:{}",
         text(v, "now").unwrap_or_default()

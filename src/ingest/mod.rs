@@ -4,6 +4,7 @@
 //! One file per source kind (`kazoo`, `zoom`, `zorio`) behind [`verify_and_parse`]. Verification
 //! failures and malformed bodies are errors; events ringhook does not use are [`Parsed::Ignored`].
 
+pub mod bounds;
 pub mod endpoint;
 mod json;
 pub mod kazoo;
@@ -102,19 +103,31 @@ pub fn verify_and_parse(
     now: DateTime<Utc>,
 ) -> Result<Parsed, IngestError> {
     match kind {
-        SourceKind::Kazoo => {
-            kazoo::verify(secret, request)?;
-            kazoo::parse(request.headers, request.body, now)
-        }
-        SourceKind::Zoom => {
-            zoom::verify(secret, request, now)?;
-            zoom::parse(secret, request.body)
-        }
-        SourceKind::Zorio => {
-            zorio::verify(secret, request, now)?;
-            zorio::parse(request.headers, request.body)
-        }
+        SourceKind::Kazoo => kazoo::verify(secret, request)?,
+        SourceKind::Zoom => zoom::verify(secret, request, now)?,
+        SourceKind::Zorio => zorio::verify(secret, request, now)?,
     }
+    parse_verified(kind, secret, request.headers, request.body, now)
+}
+
+/// Parses a request that already passed verification. Events with a time or duration no call
+/// has are refused ([`bounds::check`]): what comes out is safe to hand to the normalizer.
+pub fn parse_verified(
+    kind: SourceKind,
+    secret: &str,
+    headers: &Headers,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Parsed, IngestError> {
+    let parsed = match kind {
+        SourceKind::Kazoo => kazoo::parse(headers, body, now)?,
+        SourceKind::Zoom => zoom::parse(secret, body)?,
+        SourceKind::Zorio => zorio::parse(headers, body)?,
+    };
+    if let Parsed::Events(events) = &parsed {
+        events.iter().try_for_each(bounds::check)?;
+    }
+    Ok(parsed)
 }
 
 /// Short hex SHA-256 of `bytes`, for dedupe keys of payloads without their own id or time.

@@ -80,3 +80,168 @@ proptest! {
         }
     }
 }
+
+/// Every time or duration field a source sends, by source and event.
+const NUMERIC_FIELDS: [(SourceKind, &str, &str); 16] = [
+    (
+        SourceKind::Kazoo,
+        r#"{"hook_event":"channel_destroy","call_id":"l1"}"#,
+        "timestamp",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"hook_event":"channel_destroy","call_id":"l1","timestamp":63884642449}"#,
+        "duration_seconds",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"hook_event":"channel_destroy","call_id":"l1","timestamp":63884642449}"#,
+        "billing_seconds",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"hook_event":"channel_destroy","call_id":"l1"}"#,
+        "ringing_seconds",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"event_name":"voicemail_new","call_id":"l1"}"#,
+        "voicemail_timestamp",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"event_name":"voicemail_new","call_id":"l1"}"#,
+        "voicemail_length",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"Event-Category":"acdc_call_stat","Event-Name":"waiting","Call-ID":"l1"}"#,
+        "Entered-Timestamp",
+    ),
+    (
+        SourceKind::Kazoo,
+        r#"{"call_state":"pickup","member_call_id":"l1"}"#,
+        "now",
+    ),
+    (
+        SourceKind::Zoom,
+        r#"{"event":"phone.callee_ringing","payload":{"object":{"call_id":"1"}}}"#,
+        "event_ts",
+    ),
+    (
+        SourceKind::Zoom,
+        r#"{"event":"phone.voicemail_received","payload":{"object":{"call_id":"1"}}}"#,
+        "payload.object.duration",
+    ),
+    (
+        SourceKind::Zoom,
+        r#"{"event":"phone.callee_call_history_completed","payload":{"object":{"call_logs":[{"call_id":"1"}]}}}"#,
+        "payload.object.call_logs.0.talk_time",
+    ),
+    (
+        SourceKind::Zoom,
+        r#"{"event":"phone.callee_ended","payload":{"object":{"call_id":"1"}}}"#,
+        "payload.object.call_end_time",
+    ),
+    (
+        SourceKind::Zorio,
+        r#"{"event":"pbx.call.hangup","data":{"call_uuid":"u1"}}"#,
+        "data.duration",
+    ),
+    (
+        SourceKind::Zorio,
+        r#"{"event":"pbx.cdr.created","data":{"uuid":"u1"}}"#,
+        "data.billsec",
+    ),
+    (
+        SourceKind::Zorio,
+        r#"{"event":"pbx.call.hangup","data":{"call_uuid":"u1"}}"#,
+        "data.ended_at",
+    ),
+    (
+        SourceKind::Zorio,
+        r#"{"event":"pbx.call.ringing","data":{"call_uuid":"u1"}}"#,
+        "timestamp",
+    ),
+];
+
+/// Sets the field at dotted `path` (array indices as numbers) in `body`.
+fn with_field(body: &str, path: &str, value: serde_json::Value) -> Vec<u8> {
+    let mut root: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let mut at = &mut root;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let next = match part.parse::<usize>() {
+            Ok(i) => at.get_mut(i),
+            Err(_) if parts.peek().is_none() => {
+                at[part] = value.clone();
+                None
+            }
+            Err(_) => at.get_mut(part),
+        };
+        match next {
+            Some(inner) => at = inner,
+            None => break,
+        }
+    }
+    serde_json::to_vec(&root).unwrap_or_default()
+}
+
+fn extreme_value() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        prop_oneof![
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(1_000_000_000_000_000),
+            Just(-1_000_000_000_000_000),
+            Just(8_210_298_326_400),
+            Just(0),
+        ]
+        .prop_map(serde_json::Value::from),
+        "-?[0-9]{15,25}".prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from("+262143-12-31T23:59:59Z")),
+        Just(serde_json::Value::from("0000-01-01T00:00:00Z")),
+        Just(serde_json::Value::from("9999-12-31T23:59:59-23:59")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn extreme_times_and_durations_are_refused_or_in_bounds_never_a_panic(
+        field in prop::sample::select(NUMERIC_FIELDS.to_vec()),
+        value in extreme_value(),
+    ) {
+        let (kind, body, path) = field;
+        let body = with_field(body, path, value);
+        let headers = Headers::new([("content-type", "application/json")]);
+        if let Ok(super::Parsed::Events(events)) =
+            super::parse_verified(kind, "secret", &headers, &body, now())
+        {
+            for event in &events {
+                prop_assert_eq!(super::bounds::check(event), Ok(()));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_kazoo_duration_of_a_million_billion_seconds_is_malformed_not_a_panic() {
+    let headers = Headers::new([("content-type", "application/json")]);
+    for duration in ["1e15", "-1e15", "1000000000000000", "-1000000000000000"] {
+        for field in ["duration_seconds", "billing_seconds", "ringing_seconds"] {
+            let body = format!(
+                r#"{{"hook_event":"channel_destroy","call_id":"l1","timestamp":63884642449,"{field}":{duration}}}"#
+            );
+            let parsed =
+                super::parse_verified(SourceKind::Kazoo, "t", &headers, body.as_bytes(), now());
+            assert!(
+                matches!(parsed, Err(super::IngestError::Malformed(_))),
+                "{field} = {duration}: {parsed:?}"
+            );
+        }
+    }
+}

@@ -65,7 +65,7 @@ pub fn parse(secret: &str, body: &[u8]) -> Result<Parsed, IngestError> {
         return url_validation(secret, &payload);
     }
     let object = payload.get("object").cloned().unwrap_or(Value::Null);
-    let event_ts = epoch_millis(&envelope, "event_ts");
+    let event_ts = epoch_millis(&envelope, "event_ts")?;
     let events = match name.as_str() {
         "phone.callee_call_history_completed" | "phone.caller_call_history_completed" => {
             history(&name, &object)

@@ -7,7 +7,7 @@ use super::pages::{self, AuthorizePage};
 use super::params::Params;
 use super::scope::ScopeSet;
 use super::session::{self, BrowserSession};
-use super::{OAuthServer, pkce};
+use super::{OAuthServer, pkce, sign_in};
 use crate::credentials;
 use crate::domain::{ClientId, EmailAddress, new_token};
 use crate::http::AppState;
@@ -322,29 +322,25 @@ async fn signed_in_user(state: &AppState, req: &HttpRequest, now: DateTime<Utc>)
 }
 
 /// The user whose password matches, among every user with this email (several tenants).
-/// Argon2 runs off the async workers.
+/// An email that is malformed or unknown costs the same argon2 check as a wrong password
+/// ([`sign_in::match_password`]). Argon2 runs off the async workers.
 async fn sign_in(
     store: &dyn Storage,
     email: &str,
     password: &str,
 ) -> Result<Option<User>, Refusal> {
-    let Ok(email) = EmailAddress::parse(email) else {
-        return Ok(None);
+    let candidates = match EmailAddress::parse(email) {
+        Ok(email) => store.users_by_email(&email).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot load users for sign-in");
+            Refusal::Unavailable
+        })?,
+        Err(_) => Vec::new(),
     };
-    let candidates = store.users_by_email(&email).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot load users for sign-in");
-        Refusal::Unavailable
-    })?;
     let password = SecretString::from(password.to_owned());
-    let matched = web::block(move || {
-        candidates.into_iter().find_map(|c| {
-            let hash = c.password_hash.as_ref()?;
-            credentials::verify_password(&password, hash).then_some(c.user)
-        })
-    })
-    .await
-    .map_err(|_| Refusal::Unavailable)?;
-    Ok(matched)
+    let candidates = candidates.into_iter().map(|c| (c.user, c.password_hash));
+    web::block(move || sign_in::match_password(candidates, &password))
+        .await
+        .map_err(|_| Refusal::Unavailable)
 }
 
 /// Handles the form: CSRF check, sign-in when needed, then the user's decision.

@@ -17,6 +17,7 @@ pub mod pkce;
 pub mod revoke;
 pub mod scope;
 pub mod session;
+pub mod sign_in;
 pub mod token;
 pub mod tokens;
 

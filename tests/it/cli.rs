@@ -595,6 +595,33 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
 }
 
 #[test]
+fn simulate_against_an_unreachable_server_never_prints_the_kazoo_token() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let kazoo = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let secret = kazoo["secret"].as_str().unwrap();
+    let fixtures = crate::support::scenario::fixtures("kazoo/inbound_answered");
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let output = work.run(&[
+        "simulate",
+        "--source",
+        kazoo["id"].as_str().unwrap(),
+        "--url",
+        &closed,
+        fixtures.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(printed.contains("cannot reach"), "{printed}");
+    assert!(!printed.contains(secret), "{printed}");
+    assert!(!printed.contains("token="), "{printed}");
+}
+
+#[test]
 fn events_refuses_an_unknown_type() {
     let work = Workdir::new();
     let tenant = work.tenant();

@@ -26,6 +26,7 @@ async fn app_on(
     let app = spawn_app_with(backend, |s| {
         s.call_settle_seconds = 0;
         s.allow_private_targets = true;
+        s.allow_http_targets = true;
         s.delivery_retry_schedule_seconds = Some(vec![1, 1, 1]);
         configure(s);
     })
@@ -54,6 +55,7 @@ async fn subscribe(
                 url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

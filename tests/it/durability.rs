@@ -55,6 +55,7 @@ async fn subscribe_tenant_hook(db: &TestDatabase, acme: &AcmeTenant, url: &str) 
                 url,
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )
@@ -99,6 +100,7 @@ async fn wait_for_distinct(
 
 const ENV: &[(&str, &str)] = &[
     ("RINGHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ("RINGHOOK_ALLOW_HTTP_TARGETS", "true"),
     ("RINGHOOK_CALL_SETTLE_SECONDS", "0"),
     // A short timeout keeps the lease (4 × timeout) of the killed server's claims short.
     ("RINGHOOK_DELIVERY_TIMEOUT_SECONDS", "1"),

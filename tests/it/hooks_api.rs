@@ -21,6 +21,7 @@ async fn api(configure: impl FnOnce(&mut Settings)) -> Api {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.call_settle_seconds = 0;
         s.allow_private_targets = true;
+        s.allow_http_targets = true;
         configure(s);
     })
     .await
@@ -180,7 +181,11 @@ async fn subscribe_refuses_unknown_events_and_tenant_scope_without_admin() {
 
 #[tokio::test]
 async fn targets_on_private_or_special_addresses_are_refused_with_422() {
-    let api = api(|s| s.allow_private_targets = false).await;
+    let api = api(|s| {
+        s.allow_private_targets = false;
+        s.allow_http_targets = false;
+    })
+    .await;
     for target in [
         "http://hooks.example.com/plain-http",
         "https://127.0.0.1/x",
@@ -443,10 +448,12 @@ async fn users_and_hooks_of_another_tenant_stay_invisible() {
 
 #[tokio::test]
 async fn revoking_the_app_connection_disables_its_hooks() {
-    let fixture =
-        crate::oauth::fixture::fixture_on(Backend::Sqlite, |s| s.allow_private_targets = true)
-            .await
-            .unwrap();
+    let fixture = crate::oauth::fixture::fixture_on(Backend::Sqlite, |s| {
+        s.allow_private_targets = true;
+        s.allow_http_targets = true;
+    })
+    .await
+    .unwrap();
     let tokens = fixture.tokens_for("bob@acme.example", "calls:read").await;
     let access = tokens["access_token"].as_str().unwrap();
     let created = fixture

@@ -113,6 +113,7 @@ async fn tenant_hook(store: &dyn Storage, tenant: &TenantId, user: &UserId) {
                 "https://hooks.example/catch",
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

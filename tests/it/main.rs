@@ -11,6 +11,7 @@ mod calls;
 mod cli;
 mod delivery;
 mod durability;
+mod hardening;
 mod hooks_api;
 mod ingest;
 mod ingest_batch;

@@ -350,6 +350,7 @@ async fn alice_hook(store: &dyn Storage) -> (TenantId, HookId) {
                 "https://hooks.example.com/h",
                 &ringhook::delivery::TargetPolicy {
                     allow_private: true,
+                    allow_http: true,
                     allow_list: Vec::new(),
                 },
             )

@@ -49,6 +49,7 @@ class Ringhook {
       RINGHOOK_LISTEN: `127.0.0.1:${port}`,
       RINGHOOK_PUBLIC_URL: this.baseUrl,
       RINGHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      RINGHOOK_ALLOW_HTTP_TARGETS: 'true',
       RINGHOOK_CALL_SETTLE_SECONDS: '0',
       RINGHOOK_SHUTDOWN_GRACE_SECONDS: '2',
       RINGHOOK_LOG_FILTER: process.env.RINGHOOK_LOG_FILTER || 'warn',
