@@ -50,6 +50,7 @@ test('there is a hook trigger for each call event users asked for, in both scope
     'call.parked',
     'call.queued',
     'call.queue_abandoned',
+    'call.recording_ready',
   ];
   expect(SPECIFIC.map((s) => s.event)).toEqual(wanted);
   for (const spec of SPECIFIC) {
@@ -94,7 +95,20 @@ test('every trigger and create has labelled output fields including an id, and a
 
 test('output fields name fields that exist in the event shape', () => {
   // Every top-level part of a call event's output field keys is a real event key.
-  const topLevel = ['id', 'type', 'occurred_at', 'summary', 'tenant_id', 'call', 'park', 'queue', 'transfer'];
+  const topLevel = [
+    'id',
+    'type',
+    'occurred_at',
+    'summary',
+    'tenant_id',
+    'call',
+    'missed',
+    'voicemail',
+    'recording',
+    'park',
+    'queue',
+    'transfer',
+  ];
   for (const t of hookTriggers) {
     for (const field of t.operation.outputFields) {
       expect(topLevel).toContain(field.key.split('__')[0]);
@@ -120,7 +134,7 @@ test('every dropdown points at a trigger that exists and returns its id and labe
 test('the "any call event" filter offers every event type ringhook emits', () => {
   const choices = App.triggers.call_event.operation.inputFields[0].choices.map((c) => c.value);
   expect(choices).toEqual(EVENT_TYPES.map(([value]) => value));
-  expect(choices).toHaveLength(14);
+  expect(choices).toHaveLength(15);
 });
 
 test('authentication is OAuth2 with PKCE, refresh on 401, the three scopes and a test', () => {
