@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod normalizer;
 pub mod oauth;
 pub mod openapi;
+pub mod pbx;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

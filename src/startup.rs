@@ -60,11 +60,17 @@ impl Application {
                 .await
                 .context("cannot load the OAuth signing keys")?,
         );
+        let metrics = Arc::new(Metrics::new().context("cannot register metrics")?);
+        let pbx = Arc::new(
+            crate::pbx::status::PbxStatus::new(metrics.registry())
+                .context("cannot register PBX metrics")?,
+        );
         let state = web::Data::new(AppState {
             ingest: IngestWriter::start(storage.clone(), settings.normalizer())
                 .context("cannot start the ingest writer")?,
             storage,
-            metrics: Arc::new(Metrics::new().context("cannot register metrics")?),
+            metrics,
+            pbx,
             directories: DirectoryCache::new(Duration::from_secs(5)),
             normalizer: settings.normalizer(),
             deliveries_queued: Arc::new(DeliveryWakeup::default()),
@@ -153,6 +159,11 @@ fn spawn_workers(
         state.storage.clone(),
         state.oauth.clone(),
         Duration::from_secs(state.settings.oauth_prune_interval_seconds),
+        shutdown.clone(),
+    ));
+    workers.spawn(crate::pbx::connector::run(
+        state.clone(),
+        crate::pbx::connector::ConnectorSettings::default(),
         shutdown.clone(),
     ));
     Ok(workers)

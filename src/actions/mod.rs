@@ -8,6 +8,7 @@
 pub(crate) mod api;
 pub mod client;
 pub mod kazoo;
+pub mod pbx_socket;
 pub(crate) mod plan;
 pub mod zoom;
 pub mod zorio;
@@ -110,6 +111,7 @@ pub fn dialer_for(kind: SourceKind) -> &'static dyn Dialer {
         SourceKind::Kazoo => &kazoo::KazooDialer,
         SourceKind::Zorio => &zorio::ZorioDialer,
         SourceKind::Zoom => &zoom::ZoomDialer,
+        SourceKind::Asterisk | SourceKind::Freeswitch => &pbx_socket::PbxSocketDialer,
     }
 }
 

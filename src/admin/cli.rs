@@ -189,6 +189,19 @@ pub struct SourceCreate {
     /// Credential for the PBX's API (requires --api-url).
     #[arg(long, requires = "api_url")]
     pub api_key: Option<String>,
+    /// Asterisk Manager Interface address, `tcp://HOST:5038` (kind asterisk).
+    #[arg(long, value_name = "URL", conflicts_with = "esl_url")]
+    pub ami_url: Option<String>,
+    /// FreeSWITCH Event Socket address, `tcp://HOST:8021` (kind freeswitch).
+    #[arg(long, value_name = "URL")]
+    pub esl_url: Option<String>,
+    /// The AMI manager account (manager.conf section name).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Read the secret (AMI secret, ESL password) from the first line of stdin, so it never
+    /// shows in the process list or the shell history.
+    #[arg(long, conflicts_with = "secret")]
+    pub secret_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

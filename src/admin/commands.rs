@@ -213,6 +213,20 @@ pub async fn create_source(
     args: &SourceCreate,
     public_base: &str,
 ) -> Result<Value, AdminError> {
+    if args.kind.is_socket() {
+        let mut stdin = std::io::stdin().lock();
+        return super::socket_source::create(store, args, &mut stdin).await;
+    }
+    if args.ami_url.is_some()
+        || args.esl_url.is_some()
+        || args.username.is_some()
+        || args.secret_stdin
+    {
+        return Err(invalid(format!(
+            "{} sources push webhooks: --ami-url, --esl-url, --username and --secret-stdin do not apply",
+            args.kind
+        )));
+    }
     let tenant_id = tenant_id(&args.tenant)?;
     let secret = match (&args.secret, args.kind) {
         (Some(s), _) if s.trim().len() >= 16 => s.trim().to_owned(),

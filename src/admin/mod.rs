@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 mod dispatch;
 pub mod simulate;
+pub mod socket_source;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;

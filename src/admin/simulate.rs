@@ -313,6 +313,8 @@ fn sign(
             headers.push(("x-zorio-timestamp".into(), timestamp));
             headers.push(("x-zorio-signature".into(), format!("sha256={signature}")));
         }
+        // Socket sources take no webhooks: the request goes out unsigned and is refused.
+        SourceKind::Asterisk | SourceKind::Freeswitch => {}
     }
     SimulatedRequest {
         file,

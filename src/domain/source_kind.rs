@@ -25,14 +25,26 @@ pub enum SourceKind {
     Zoom,
     /// The generic signed PBX webhook (`X-Zorio-Signature`).
     Zorio,
+    /// Asterisk: ringhook connects to its Manager Interface (AMI) and logs in.
+    Asterisk,
+    /// FreeSWITCH: ringhook connects to its Event Socket (ESL) and authenticates.
+    Freeswitch,
 }
 
 impl SourceKind {
+    /// Sources ringhook connects to (AMI, ESL) rather than receiving webhooks from: they
+    /// have no ingest URL.
+    pub fn is_socket(self) -> bool {
+        matches!(self, SourceKind::Asterisk | SourceKind::Freeswitch)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Kazoo => "kazoo",
             SourceKind::Zoom => "zoom",
             SourceKind::Zorio => "zorio",
+            SourceKind::Asterisk => "asterisk",
+            SourceKind::Freeswitch => "freeswitch",
         }
     }
 }
@@ -44,7 +56,7 @@ impl fmt::Display for SourceKind {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown source kind {0:?}: expected kazoo, zoom or zorio")]
+#[error("unknown source kind {0:?}: expected kazoo, zoom, zorio, asterisk or freeswitch")]
 pub struct UnknownSourceKind(String);
 
 impl FromStr for SourceKind {
@@ -55,6 +67,8 @@ impl FromStr for SourceKind {
             "kazoo" => Ok(SourceKind::Kazoo),
             "zoom" => Ok(SourceKind::Zoom),
             "zorio" => Ok(SourceKind::Zorio),
+            "asterisk" => Ok(SourceKind::Asterisk),
+            "freeswitch" => Ok(SourceKind::Freeswitch),
             other => Err(UnknownSourceKind(other.to_owned())),
         }
     }

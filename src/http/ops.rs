@@ -3,8 +3,10 @@
 use super::AppState;
 use crate::error::ApiError;
 use crate::error::Problem;
+use crate::pbx::status::SourceHealth;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// `GET /healthz`.
@@ -24,6 +26,10 @@ pub enum HealthStatus {
 pub struct Readiness {
     status: ReadyStatus,
     database: HealthStatus,
+    /// The socket sources (Asterisk AMI, FreeSWITCH ESL) this process holds the connection
+    /// of, by source id; absent when it holds none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pbx: Option<BTreeMap<String, SourceHealth>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -57,10 +63,14 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.storage.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(Readiness {
-            status: ReadyStatus::Ready,
-            database: HealthStatus::Ok,
-        })),
+        Ok(()) => {
+            let pbx = state.pbx.snapshot();
+            Ok(HttpResponse::Ok().json(Readiness {
+                status: ReadyStatus::Ready,
+                database: HealthStatus::Ok,
+                pbx: (!pbx.is_empty()).then_some(pbx),
+            }))
+        }
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed: database unreachable");
             Err(ApiError::unavailable("the database is unreachable"))

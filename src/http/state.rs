@@ -21,4 +21,6 @@ pub struct AppState {
     pub deliveries_queued: Arc<DeliveryWakeup>,
     /// Keys, token settings and the bearer guard's cache.
     pub oauth: Arc<OAuthServer>,
+    /// The socket sources this process holds, for `/readyz` detail.
+    pub pbx: Arc<crate::pbx::status::PbxStatus>,
 }

@@ -4,8 +4,10 @@
 //! One file per source kind (`kazoo`, `zoom`, `zorio`) behind [`verify_and_parse`]. Verification
 //! failures and malformed bodies are errors; events ringhook does not use are [`Parsed::Ignored`].
 
+pub mod asterisk;
 pub mod bounds;
 pub mod endpoint;
+pub mod freeswitch;
 mod json;
 pub mod kazoo;
 mod kazoo_apps;
@@ -17,6 +19,8 @@ mod signature_tests;
 
 #[cfg(test)]
 mod robustness_tests;
+#[cfg(test)]
+mod socket_scenarios_tests;
 pub mod zoom;
 pub mod zorio;
 
@@ -106,6 +110,7 @@ pub fn verify_and_parse(
         SourceKind::Kazoo => kazoo::verify(secret, request)?,
         SourceKind::Zoom => zoom::verify(secret, request, now)?,
         SourceKind::Zorio => zorio::verify(secret, request, now)?,
+        SourceKind::Asterisk | SourceKind::Freeswitch => return Err(socket_source()),
     }
     parse_verified(kind, secret, request.headers, request.body, now)
 }
@@ -123,11 +128,17 @@ pub fn parse_verified(
         SourceKind::Kazoo => kazoo::parse(headers, body, now)?,
         SourceKind::Zoom => zoom::parse(secret, body)?,
         SourceKind::Zorio => zorio::parse(headers, body)?,
+        SourceKind::Asterisk | SourceKind::Freeswitch => return Err(socket_source()),
     };
     if let Parsed::Events(events) = &parsed {
         events.iter().try_for_each(bounds::check)?;
     }
     Ok(parsed)
+}
+
+/// Socket sources (AMI, ESL) are read by their connector, never posted to.
+fn socket_source() -> IngestError {
+    IngestError::Unauthorized("this source is reached over its event socket and takes no webhooks")
 }
 
 /// Short hex SHA-256 of `bytes`, for dedupe keys of payloads without their own id or time.

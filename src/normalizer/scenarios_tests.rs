@@ -88,6 +88,7 @@ fn load(kind: SourceKind, scenario: &str) -> Vec<Vec<crate::ingest::RawCallEvent
                 SourceKind::Kazoo => kazoo::parse(&headers, &body, now),
                 SourceKind::Zoom => zoom::parse(ZOOM_SECRET, &body),
                 SourceKind::Zorio => zorio::parse(&headers, &body),
+                SourceKind::Asterisk | SourceKind::Freeswitch => unreachable!("no webhooks"),
             };
             match parsed.unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
                 Parsed::Events(events) => events,

@@ -15,6 +15,7 @@ mod models;
 mod oauth;
 mod oauth_models;
 mod oauth_rows;
+pub mod pbx_sockets;
 mod retention;
 mod rows;
 mod store;
@@ -28,6 +29,7 @@ pub use hooks::{HookScope, HookStatus, HookStore};
 pub use models::*;
 pub use oauth::OAuthStore;
 pub use oauth_models::*;
+pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
 pub use store::Store;
 
@@ -48,6 +50,7 @@ pub trait Storage:
     + HookStore
     + DeliveryQueue
     + Retention
+    + PbxSocketStore
     + Send
     + Sync
 {

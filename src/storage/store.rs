@@ -182,7 +182,7 @@ async fn connect_postgres(url: &DatabaseUrl, max_connections: u32) -> Result<PgP
 impl super::Storage for Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite { pool, .. } => SQLITE_MIGRATOR.run(pool).await?,
+            Pool::Sqlite { pool, .. } => migrate_sqlite(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
         Ok(())
@@ -282,4 +282,19 @@ async fn listen_postgres(
             }
         }
     }
+}
+
+/// Migrates SQLite on one connection with foreign keys off: SQLite changes a table's
+/// constraints only by rebuilding it, and dropping the old table must not cascade.
+async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = SQLITE_MIGRATOR.run_direct(&mut *conn).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    migrated?;
+    Ok(())
 }

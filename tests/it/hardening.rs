@@ -18,6 +18,7 @@ fn request(kind: SourceKind, body: Vec<u8>) -> SimulatedRequest {
         SourceKind::Kazoo => KAZOO_TOKEN,
         SourceKind::Zoom => ZOOM_SECRET,
         SourceKind::Zorio => ZORIO_SECRET,
+        SourceKind::Asterisk | SourceKind::Freeswitch => panic!("socket sources take no webhooks"),
     };
     signed_request(kind, secret, body, chrono::Utc::now())
 }

@@ -18,6 +18,7 @@ mod ingest_batch;
 mod oauth;
 mod openapi;
 mod ops;
+mod pbx;
 mod receiver;
 mod scenarios;
 mod storage_contract;

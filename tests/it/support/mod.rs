@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod app;
+pub mod asterisk;
 pub mod database;
 pub mod receiver;
 

@@ -26,6 +26,9 @@ impl AcmeTenant {
             SourceKind::Kazoo => &self.kazoo,
             SourceKind::Zoom => &self.zoom,
             SourceKind::Zorio => &self.zorio,
+            SourceKind::Asterisk | SourceKind::Freeswitch => {
+                panic!("the Acme tenant has no socket source")
+            }
         }
     }
 }

@@ -1,0 +1,102 @@
+//! The AMI translator's own rules, one event at a time.
+
+use super::*;
+
+fn message(fields: &[(&str, &str)]) -> AmiMessage {
+    fields
+        .iter()
+        .fold(AmiMessage::default(), |m, (k, v)| m.with(k, v))
+}
+
+#[test]
+fn endpoints_and_extensions_come_from_the_channel_name() {
+    let of = |c| endpoint_of(c);
+    assert_eq!(
+        of("PJSIP/1001-00000066"),
+        (Some("PJSIP/1001".into()), Some("1001".into()))
+    );
+    assert_eq!(
+        of("Local/1002@phones-0000000a;1"),
+        (Some("Local/1002@phones".into()), Some("1002".into()))
+    );
+    assert_eq!(
+        of("PJSIP/carrier-00000065"),
+        (Some("PJSIP/carrier".into()), None)
+    );
+    assert_eq!(of(""), (None, None));
+}
+
+#[test]
+fn the_inner_half_of_a_local_pair_is_never_a_leg() {
+    let join = message(&[
+        ("Event", "QueueCallerJoin"),
+        ("Channel", "Local/+16285550111@from-pstn-00000000;2"),
+        ("Uniqueid", "1.2"),
+        ("Linkedid", "1.1"),
+        ("Queue", "support"),
+    ]);
+    let events = AmiTranslator::new().translate(&join);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, RawEventKind::Queued);
+    assert_eq!(events[0].call_keys, ["call:1.1"]);
+    assert!(events[0].leg.is_none());
+    let hangup = message(&[
+        ("Event", "Hangup"),
+        ("Channel", "Local/+16285550111@from-pstn-00000000;2"),
+        ("Uniqueid", "1.2"),
+        ("Linkedid", "1.1"),
+        ("Cause", "16"),
+    ]);
+    assert!(AmiTranslator::new().translate(&hangup).is_empty());
+}
+
+#[test]
+fn a_busy_dial_decides_the_reason_of_the_normal_hangup_that_follows() {
+    let mut translator = AmiTranslator::new();
+    let dial_end = message(&[
+        ("Event", "DialEnd"),
+        ("Channel", "PJSIP/carrier-00000001"),
+        ("Uniqueid", "1.1"),
+        ("Linkedid", "1.1"),
+        ("DestChannel", "PJSIP/1001-00000002"),
+        ("DestUniqueid", "1.2"),
+        ("DestLinkedid", "1.1"),
+        ("DialStatus", "BUSY"),
+    ]);
+    assert!(translator.translate(&dial_end).is_empty());
+    let hangup = message(&[
+        ("Event", "Hangup"),
+        ("Channel", "PJSIP/1001-00000002"),
+        ("Uniqueid", "1.2"),
+        ("Linkedid", "1.1"),
+        ("Cause", "16"),
+        ("Cause-txt", "Normal Clearing"),
+    ]);
+    let ended = translator.translate(&hangup);
+    let hangup = ended[0].hangup.as_ref().unwrap();
+    assert_eq!(hangup.reason, EndReason::Busy);
+    assert_eq!(hangup.cause.as_deref(), Some("Normal Clearing"));
+    // A new connection knows nothing of earlier dials: the cause decides.
+    let again = AmiTranslator::new().translate(&message(&[
+        ("Event", "Hangup"),
+        ("Channel", "PJSIP/1001-00000002"),
+        ("Uniqueid", "1.2"),
+        ("Linkedid", "1.1"),
+        ("Cause", "17"),
+    ]));
+    assert_eq!(again[0].hangup.as_ref().unwrap().reason, EndReason::Busy);
+}
+
+#[test]
+fn a_click_to_call_channel_carries_its_request_id() {
+    let created = message(&[
+        ("Event", "Newchannel"),
+        ("Channel", "PJSIP/1001-00000009"),
+        ("Uniqueid", "ringhook-req_01ABC"),
+        ("Linkedid", "ringhook-req_01ABC"),
+    ]);
+    let events = AmiTranslator::new().translate(&created);
+    assert_eq!(events[0].request_id.as_deref(), Some("req_01ABC"));
+    assert!(events[0].leg.as_ref().unwrap().click_to_call);
+    assert_eq!(events[0].caller.extension.as_deref(), Some("1001"));
+}

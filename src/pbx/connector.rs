@@ -1,0 +1,324 @@
+//! The connectors inside `ringhook serve`: one supervisor takes the lease of every socket
+//! source it can (so that of several processes on one database exactly one connects to each
+//! PBX), and runs a connection per held source: log in, read events, keep the link alive,
+//! reconnect with capped jittered backoff. Events go through the same ingest writer as
+//! webhooks (stored, deduplicated, normalized and fanned out in one transaction).
+
+use actix_web::web;
+use chrono::Utc;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::SessionError;
+use super::ami_session::AmiSession;
+use super::backoff;
+use super::esl_session::EslSession;
+use super::socket_url::SocketUrl;
+use crate::calls::IngestJob;
+use crate::domain::{SourceId, SourceKind};
+use crate::http::AppState;
+use crate::ingest::asterisk::AmiTranslator;
+use crate::ingest::{RawCallEvent, bounds, freeswitch};
+use crate::storage::{PbxSocket, Source};
+
+/// Timing of the connectors.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectorSettings {
+    /// How long a lease lasts unless renewed; another process takes over after it.
+    pub lease: Duration,
+    /// How often leases are renewed and new sources picked up.
+    pub renew: Duration,
+    /// How often a quiet link is checked (AMI `Ping`, ESL `api status`).
+    pub keepalive: Duration,
+    /// Silence after which the link is taken for dead and reopened.
+    pub idle_timeout: Duration,
+    /// Bound on connecting and each login step.
+    pub login_timeout: Duration,
+    pub first_retry: Duration,
+    pub max_retry: Duration,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        ConnectorSettings {
+            lease: Duration::from_secs(10),
+            renew: Duration::from_secs(2),
+            keepalive: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(45),
+            login_timeout: Duration::from_secs(5),
+            first_retry: backoff::FIRST,
+            max_retry: backoff::CAP,
+        }
+    }
+}
+
+struct Running {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Runs until `shutdown`: keeps the leases of the sources this process holds and a connection
+/// for each; on shutdown closes them and gives the leases up.
+pub async fn run(
+    state: web::Data<AppState>,
+    settings: ConnectorSettings,
+    shutdown: CancellationToken,
+) {
+    let holder = format!("{}-{}", std::process::id(), ulid::Ulid::generate());
+    let mut running: HashMap<SourceId, Running> = HashMap::new();
+    loop {
+        supervise(&state, &settings, &holder, &mut running, &shutdown).await;
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(settings.renew) => {}
+        }
+    }
+    for (id, r) in running.drain() {
+        r.cancel.cancel();
+        let _ = r.task.await;
+        if let Err(error) = state.storage.release_pbx_lease(&id, &holder).await {
+            tracing::warn!(source = %id, %error, "cannot give the connection lease up");
+        }
+        state.pbx.forget(&id);
+    }
+}
+
+/// One round: renew or take leases, start connections for newly held sources, stop those
+/// whose lease was lost or whose source is gone.
+async fn supervise(
+    state: &web::Data<AppState>,
+    settings: &ConnectorSettings,
+    holder: &str,
+    running: &mut HashMap<SourceId, Running>,
+    shutdown: &CancellationToken,
+) {
+    let sockets = match state.storage.pbx_sockets().await {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list socket sources");
+            Vec::new()
+        }
+    };
+    let now = Utc::now().timestamp_millis();
+    let until = now + i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+    let mut held = Vec::new();
+    for (source, socket) in sockets {
+        match state
+            .storage
+            .take_pbx_lease(&source.id, holder, now, until)
+            .await
+        {
+            Ok(true) => held.push((source, socket)),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(source = %source.id, %error, "cannot renew the lease"),
+        }
+    }
+    running.retain(|id, r| {
+        let keep = held.iter().any(|(s, _)| &s.id == id) && !r.task.is_finished();
+        if !keep {
+            tracing::info!(source = %id, "connection lease not held: disconnecting");
+            r.cancel.cancel();
+            state.pbx.forget(id);
+        }
+        keep
+    });
+    for (source, socket) in held {
+        if running.contains_key(&source.id) {
+            continue;
+        }
+        tracing::info!(source = %source.id, kind = %source.kind, url = %socket.url, "connection lease taken");
+        let cancel = shutdown.child_token();
+        let task = tokio::spawn(connection(
+            state.clone(),
+            *settings,
+            Arc::new(source.clone()),
+            socket,
+            cancel.clone(),
+        ));
+        running.insert(source.id, Running { cancel, task });
+    }
+}
+
+/// Keeps one source connected until `cancel`.
+async fn connection(
+    state: web::Data<AppState>,
+    settings: ConnectorSettings,
+    source: Arc<Source>,
+    socket: PbxSocket,
+    cancel: CancellationToken,
+) {
+    let mut attempt = 0u32;
+    loop {
+        let outcome = match SocketUrl::parse(&socket.url, 0) {
+            Ok(url) => match source.kind {
+                SourceKind::Asterisk => {
+                    read_ami(
+                        &state,
+                        &settings,
+                        &source,
+                        &socket,
+                        &url,
+                        &mut attempt,
+                        &cancel,
+                    )
+                    .await
+                }
+                _ => read_esl(&state, &settings, &source, &url, &mut attempt, &cancel).await,
+            },
+            Err(e) => Err(SessionError::Protocol(e.to_string())),
+        };
+        if cancel.is_cancelled() {
+            return;
+        }
+        let reason = match outcome {
+            Ok(()) => "the PBX closed the connection".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!(source = %source.id, kind = %source.kind, error = %reason, attempt, "PBX connection lost or refused; retrying");
+        state.pbx.disconnected(&source.id, source.kind, reason);
+        let jitter = rand::random::<f64>() * 2.0 - 1.0;
+        let wait = backoff::delay(attempt, jitter, settings.first_retry, settings.max_retry);
+        attempt = attempt.saturating_add(1);
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Hands one event's raw events to the ingest writer and waits for their commit.
+async fn ingest(state: &AppState, source: &Arc<Source>, mut events: Vec<RawCallEvent>) {
+    // The same bounds as webhook events: no time or duration that no call has.
+    events.retain(|event| match bounds::check(event) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(source = %source.id, event = %event.source_event, %error, "PBX event out of bounds; skipped");
+            false
+        }
+    });
+    if events.is_empty() {
+        return;
+    }
+    let directory = match state
+        .directories
+        .for_source(state.storage.as_ref(), source)
+        .await
+    {
+        Ok(d) => d,
+        Err(error) => {
+            tracing::error!(source = %source.id, %error, "cannot load the directory; events dropped");
+            return;
+        }
+    };
+    let job = IngestJob {
+        source: source.clone(),
+        directory,
+        events,
+        now: Utc::now(),
+    };
+    match state.ingest.submit(job).await {
+        Ok(summary) if summary.deliveries > 0 => state.deliveries_queued.notify_one(),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::error!(source = %source.id, %error, "cannot store PBX events; dropped")
+        }
+    }
+}
+
+async fn read_ami(
+    state: &AppState,
+    settings: &ConnectorSettings,
+    source: &Arc<Source>,
+    socket: &PbxSocket,
+    url: &SocketUrl,
+    attempt: &mut u32,
+    cancel: &CancellationToken,
+) -> Result<(), SessionError> {
+    let username = socket.username.as_deref().unwrap_or_default();
+    let secret = source.secret.expose_secret();
+    let mut session = tokio::select! {
+        () = cancel.cancelled() => return Ok(()),
+        s = AmiSession::login(url, username, secret, settings.login_timeout) => s?,
+    };
+    *attempt = 0;
+    state.pbx.connected(&source.id, source.kind);
+    tracing::info!(source = %source.id, url = %url, "logged in to the Asterisk Manager Interface");
+    let mut translator = AmiTranslator::new();
+    let mut keepalive = tokio::time::interval(settings.keepalive);
+    keepalive.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            _ = keepalive.tick() => {
+                if last_heard.elapsed() > settings.idle_timeout {
+                    return Err(SessionError::Timeout("no answer to Ping"));
+                }
+                let ping = session.action("Ping");
+                session.send(&ping).await?;
+            }
+            message = session.next() => {
+                let Some(message) = message? else { return Ok(()) };
+                last_heard = Instant::now();
+                if message.event().is_some() {
+                    state.pbx.heard(&source.id, source.kind, Utc::now());
+                    ingest(state, source, translator.translate(&message)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn read_esl(
+    state: &AppState,
+    settings: &ConnectorSettings,
+    source: &Arc<Source>,
+    url: &SocketUrl,
+    attempt: &mut u32,
+    cancel: &CancellationToken,
+) -> Result<(), SessionError> {
+    let password = source.secret.expose_secret();
+    let events = freeswitch::SUBSCRIBED_EVENTS;
+    let mut session = tokio::select! {
+        () = cancel.cancelled() => return Ok(()),
+        s = EslSession::login(url, password, events, settings.login_timeout) => s?,
+    };
+    *attempt = 0;
+    state.pbx.connected(&source.id, source.kind);
+    tracing::info!(source = %source.id, url = %url, "authenticated on the FreeSWITCH event socket");
+    let mut keepalive = tokio::time::interval(settings.keepalive);
+    keepalive.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            _ = keepalive.tick() => {
+                if last_heard.elapsed() > settings.idle_timeout {
+                    return Err(SessionError::Timeout("no heartbeat from FreeSWITCH"));
+                }
+                if last_heard.elapsed() >= settings.keepalive {
+                    session.send("api status").await?;
+                }
+            }
+            message = session.next() => {
+                let Some(message) = message? else { return Ok(()) };
+                last_heard = Instant::now();
+                match message.content_type() {
+                    Some("text/event-json") => {
+                        state.pbx.heard(&source.id, source.kind, Utc::now());
+                        match serde_json::from_slice::<serde_json::Value>(&message.body) {
+                            Ok(event) => ingest(state, source, freeswitch::translate(&event)).await,
+                            Err(error) => tracing::warn!(source = %source.id, %error, "unreadable ESL event skipped"),
+                        }
+                    }
+                    Some("text/disconnect-notice") => return Err(SessionError::Closed),
+                    _ => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Socket sources' connection settings and the lease that lets exactly one `serve` process
+//! hold each source's connection when several share a database.
+
+use async_trait::async_trait;
+
+use super::store::on_pool;
+use super::{Source, SourceStore, Store, StoreError};
+use crate::domain::SourceId;
+
+/// How ringhook reaches a socket source; its password is the source's secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PbxSocket {
+    pub source_id: SourceId,
+    /// `tcp://host:port`, checked when the source was created.
+    pub url: String,
+    /// The AMI manager account (FreeSWITCH's event socket has only a password).
+    pub username: Option<String>,
+}
+
+#[async_trait]
+pub trait PbxSocketStore {
+    /// Records (or replaces) where a socket source is reached.
+    async fn save_pbx_socket(&self, socket: &PbxSocket) -> Result<(), StoreError>;
+    /// Every socket source with its settings, for the connectors.
+    async fn pbx_sockets(&self) -> Result<Vec<(Source, PbxSocket)>, StoreError>;
+    /// Takes or renews `source`'s lease for `holder` until `until_ms` (Unix ms) when it is
+    /// free, expired at `now_ms`, or already `holder`'s. True when `holder` now holds it.
+    async fn take_pbx_lease(
+        &self,
+        source: &SourceId,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives the lease up at once (clean shutdown), so another process need not wait it out.
+    async fn release_pbx_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl PbxSocketStore for Store {
+    async fn save_pbx_socket(&self, socket: &PbxSocket) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO pbx_sockets (source_id, url, username) VALUES ($1, $2, $3) \
+             ON CONFLICT (source_id) DO UPDATE SET url = $2, username = $3",
+        )
+        .bind(socket.source_id.as_str())
+        .bind(&socket.url)
+        .bind(&socket.username)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn pbx_sockets(&self) -> Result<Vec<(Source, PbxSocket)>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT source_id, url, username FROM pbx_sockets ORDER BY source_id",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, url, username) in rows {
+            let Some(source_id) = SourceId::parse(&id) else {
+                continue;
+            };
+            let Some(source) = self.source(&source_id).await? else {
+                continue;
+            };
+            let socket = PbxSocket {
+                source_id,
+                url,
+                username,
+            };
+            out.push((source, socket));
+        }
+        Ok(out)
+    }
+
+    async fn take_pbx_lease(
+        &self,
+        source: &SourceId,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let _writer = self.write_lock().await;
+        let taken = on_pool!(self, |pool| sqlx::query(
+            "UPDATE pbx_sockets SET holder = $1, lease_until_ms = $2 \
+             WHERE source_id = $3 AND (holder IS NULL OR holder = $1 OR lease_until_ms < $4)",
+        )
+        .bind(holder)
+        .bind(until_ms)
+        .bind(source.as_str())
+        .bind(now_ms)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(taken == 1)
+    }
+
+    async fn release_pbx_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE pbx_sockets SET holder = NULL, lease_until_ms = 0 \
+             WHERE source_id = $1 AND holder = $2",
+        )
+        .bind(source.as_str())
+        .bind(holder)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! Socket sources: Asterisk over AMI, FreeSWITCH over ESL. Creating them with the CLI, the
+//! connection lease, and the connectors against a scripted ESL server and a real Asterisk.
+
+mod asterisk;
+mod freeswitch;
+mod lease;
+mod sources_cli;
