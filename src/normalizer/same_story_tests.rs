@@ -210,6 +210,7 @@ fn parse(kind: SourceKind, body: &Value) -> Vec<RawCallEvent> {
         SourceKind::Kazoo => kazoo::parse(&Headers::default(), &bytes, now),
         SourceKind::Zoom => zoom::parse("secret", &bytes),
         SourceKind::Zorio => zorio::parse(&Headers::default(), &bytes),
+        other => panic!("no story payloads for {other:?}"),
     };
     match parsed.unwrap() {
         Parsed::Events(events) => events,
@@ -222,6 +223,7 @@ fn tell(kind: SourceKind, story: &Story) -> Vec<CallEvent> {
         SourceKind::Kazoo => kazoo_events(story),
         SourceKind::Zoom => zoom_events(story),
         SourceKind::Zorio => zorio_events(story),
+        other => panic!("no story payloads for {other:?}"),
     };
     let deliveries: Vec<_> = bodies.iter().map(|b| parse(kind, b)).collect();
     run(kind, &deliveries)
