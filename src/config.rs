@@ -328,6 +328,7 @@ impl Settings {
         crate::normalizer::NormalizerConfig {
             settle: chrono::TimeDelta::seconds(self.call_settle_seconds as i64),
             stale_after: chrono::TimeDelta::minutes(self.call_stale_minutes as i64),
+            public_base: self.public_base(),
         }
     }
 }

@@ -161,7 +161,7 @@ fn spawn_workers(
     let mut workers = JoinSet::new();
     workers.spawn(pipeline::settle::run(
         state.storage.clone(),
-        state.normalizer,
+        state.normalizer.clone(),
         Duration::from_millis(500),
         shutdown.clone(),
     ));

@@ -9,12 +9,12 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use ringhook::domain::SourceKind;
 use ringhook::ingest::{
-    EndReason, LegRole, RawCallEvent, RawEventKind, RawHangup, RawLeg, RawParty, RawQueue,
-    RawTransfer, TransferKind,
+    EndReason, LegRole, QueueAbandonReason, RawCallEvent, RawEventKind, RawHangup, RawLeg,
+    RawMedia, RawParty, RawQueue, RawRecording, RawTransfer, RawVoicemail, TransferKind,
 };
 use ringhook_fuzz::{ALICE_IDS, BOB_IDS, Calls, base_time};
 
-const KINDS: [RawEventKind; 17] = [
+const KINDS: [RawEventKind; 18] = [
     RawEventKind::LegCreated,
     RawEventKind::LegAnswered,
     RawEventKind::LegBridged,
@@ -32,9 +32,10 @@ const KINDS: [RawEventKind; 17] = [
     RawEventKind::TransferStarted,
     RawEventKind::TransferCompleted,
     RawEventKind::CallRecord,
+    RawEventKind::Recording,
 ];
 
-const REASONS: [EndReason; 11] = [
+const REASONS: [EndReason; 12] = [
     EndReason::Normal,
     EndReason::NoAnswer,
     EndReason::Busy,
@@ -45,6 +46,7 @@ const REASONS: [EndReason; 11] = [
     EndReason::BlindTransfer,
     EndReason::AttendedTransfer,
     EndReason::Voicemail,
+    EndReason::Unreachable,
     EndReason::Failed,
 ];
 
@@ -163,6 +165,14 @@ fn raw_event(u: &mut Unstructured<'_>, source: SourceKind, serial: usize) -> Res
             name: maybe(u, |u| pick(u, &["Support", ""]).map(str::to_owned))?,
             entered_at: maybe(u, time)?,
             agent: maybe(u, party)?,
+            abandon_reason: maybe(u, |u| {
+                u.choose(&[
+                    QueueAbandonReason::CallerHungUp,
+                    QueueAbandonReason::Timeout,
+                    QueueAbandonReason::Exit,
+                ])
+                .copied()
+            })?,
         })
     })?;
     e.transfer = maybe(u, |u| {
@@ -170,6 +180,24 @@ fn raw_event(u: &mut Unstructured<'_>, source: SourceKind, serial: usize) -> Res
             kind: if u.arbitrary()? { TransferKind::Blind } else { TransferKind::Attended },
             by: party(u)?,
             to: party(u)?,
+            new_call_id: maybe(u, |u| pick(u, &["7380000000000000002", ""]).map(str::to_owned))?,
+        })
+    })?;
+    e.line = maybe(u, party)?;
+    e.voicemail = maybe(u, |u| {
+        Ok(RawVoicemail {
+            box_id: maybe(u, |u| pick(u, &["box-1", ""]).map(str::to_owned))?,
+            message_id: maybe(u, |u| pick(u, &["msg-1", "msg-2"]).map(str::to_owned))?,
+            duration_seconds: maybe(u, seconds)?,
+            transcription: None,
+            media: maybe(u, media)?,
+        })
+    })?;
+    e.recording = maybe(u, |u| {
+        Ok(RawRecording {
+            id: pick(u, &["rec-1", "rec-2"])?.to_owned(),
+            duration_seconds: maybe(u, seconds)?,
+            media: media(u)?,
         })
     })?;
     e.request_id = maybe(u, |u| pick(u, &["call_01request", ""]).map(str::to_owned))?;
@@ -178,6 +206,14 @@ fn raw_event(u: &mut Unstructured<'_>, source: SourceKind, serial: usize) -> Res
         e.custom_vars.insert("reason".into(), reason.to_owned());
     }
     Ok(e)
+}
+
+fn media(u: &mut Unstructured<'_>) -> Result<RawMedia> {
+    Ok(RawMedia {
+        location: pick(u, &["https://pbx.example/a.mp3", "accounts/a/vmboxes/b/messages/c/raw"])?
+            .to_owned(),
+        content_type: "audio/mpeg".into(),
+    })
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {

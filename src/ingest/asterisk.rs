@@ -20,7 +20,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 
 use super::raw::{
-    EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, TransferKind, keys,
+    EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, RawVoicemail,
+    TransferKind, keys,
 };
 use super::{RawCallEvent, RawEventKind, body_hash};
 use crate::domain::SourceKind;
@@ -431,6 +432,7 @@ fn queue_of(msg: &AmiMessage, entered_at: Option<DateTime<Utc>>) -> Option<RawQu
         name: Some(queue),
         entered_at,
         agent: None,
+        abandon_reason: None,
     })
 }
 
@@ -596,6 +598,7 @@ fn blind_transfer(msg: &AmiMessage) -> Vec<Draft> {
             extension: target.filter(|t| t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit())),
             ..Default::default()
         },
+        new_call_id: None,
     });
     vec![d]
 }
@@ -609,10 +612,12 @@ fn attended_transfer(msg: &AmiMessage) -> Vec<Draft> {
     }
     let mut d = Draft::on(&by, RawEventKind::TransferCompleted, LegRole::Callee);
     d.event.leg = None;
-    if let Some(second) =
-        Channel::of(msg, "SecondTransferer").and_then(|c| c.linkedid().map(keys::call))
-    {
-        d.event.related_keys.push(second);
+    // The consultation call the transferer made (its own Linkedid) joins this one.
+    let new_call_id = Channel::of(msg, "SecondTransferer")
+        .and_then(|c| c.linkedid())
+        .map(str::to_owned);
+    if let Some(second) = &new_call_id {
+        d.event.related_keys.push(keys::call(second));
     }
     let to = Channel::of(msg, "TransferTarget")
         .map(|t| t.endpoint_party())
@@ -621,6 +626,7 @@ fn attended_transfer(msg: &AmiMessage) -> Vec<Draft> {
         kind: TransferKind::Attended,
         by: by.endpoint_party(),
         to,
+        new_call_id,
     });
     vec![d]
 }
@@ -640,6 +646,11 @@ fn voicemail(msg: &AmiMessage) -> Vec<Draft> {
         extension: Some(owner),
         ..Default::default()
     };
+    // AMI names the mailbox only: no message id, length or audio.
+    d.event.voicemail = Some(RawVoicemail {
+        box_id: Some(mailbox.to_owned()).filter(|m| !m.is_empty()),
+        ..Default::default()
+    });
     vec![d]
 }
 

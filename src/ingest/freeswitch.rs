@@ -232,6 +232,7 @@ fn callcenter(v: &Value) -> Vec<Draft> {
         name: queue.clone(),
         entered_at,
         agent: None,
+        abandon_reason: None,
     };
     let member_event = |kind| {
         let mut e = base(v, kind, &member);

@@ -151,6 +151,7 @@ fn channel_event(hook: &str, v: &Value) -> Result<Option<RawCallEvent>, IngestEr
         click_to_call,
     });
     fill_parties(&mut event, v, hook, role, click_to_call);
+    event.line = line(v);
     fill_vars(&mut event, v);
     if let Some(queue_id) = ccv(v, "Queue-ID") {
         event.queue = Some(RawQueue {
@@ -209,6 +210,23 @@ fn fill_parties(event: &mut RawCallEvent, v: &Value, hook: &str, role: LegRole, 
     }
 }
 
+/// The tenant's number on a carrier leg: the DID dialled on a leg from the carrier
+/// (`offnet-origination`), the caller id presented on a leg to it (`offnet-termination`).
+fn line(v: &Value) -> Option<RawParty> {
+    match ccv(v, "Resource-Type")?.as_str() {
+        "offnet-origination" => Some(RawParty {
+            number: sip_user(v, "request").or_else(|| sip_user(v, "to")),
+            ..Default::default()
+        }),
+        "offnet-termination" => Some(RawParty {
+            name: text(v, "caller_id_name"),
+            number: text(v, "caller_id_number"),
+            ..Default::default()
+        }),
+        _ => None,
+    }
+}
+
 fn fill_vars(event: &mut RawCallEvent, v: &Value) {
     if let Some(cavs) = v.get("custom_application_vars").and_then(Value::as_object) {
         for (key, value) in cavs {
@@ -259,6 +277,15 @@ pub fn end_reason(cause: Option<&str>, sip_code: Option<&str>) -> EndReason {
         ("NO_ANSWER" | "NO_USER_RESPONSE" | "ALLOTTED_TIMEOUT", _) => EndReason::NoAnswer,
         ("USER_BUSY", _) | (_, "sip:486") => EndReason::Busy,
         ("CALL_REJECTED", _) | (_, "sip:603") => EndReason::Rejected,
+        (
+            "USER_NOT_REGISTERED"
+            | "NO_ROUTE_DESTINATION"
+            | "UNALLOCATED_NUMBER"
+            | "SUBSCRIBER_ABSENT"
+            | "DESTINATION_OUT_OF_ORDER",
+            _,
+        )
+        | (_, "sip:404" | "sip:480") => EndReason::Unreachable,
         ("ORIGINATOR_CANCEL", _) => EndReason::CallerCancelled,
         ("LOSE_RACE", _) => EndReason::LoseRace,
         ("PICKED_OFF", _) => EndReason::PickedOff,

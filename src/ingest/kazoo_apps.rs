@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::json::{gregorian, int, text};
-use super::raw::{LegRole, RawLeg, RawParty, RawQueue, keys};
+use super::raw::{
+    LegRole, QueueAbandonReason, RawLeg, RawMedia, RawParty, RawQueue, RawVoicemail, keys,
+};
 use super::{IngestError, Parsed, RawCallEvent, RawEventKind, body_hash};
 use crate::domain::SourceKind;
 
@@ -97,7 +99,25 @@ fn voicemail(v: &Value, name: &str) -> Result<Parsed, IngestError> {
         ..Default::default()
     };
     event.occurred_at = gregorian(v, "voicemail_timestamp")?;
-    event.timing.duration_seconds = int(v, "voicemail_length").map(|ms| ms / 1000);
+    let duration_seconds = int(v, "voicemail_length").map(|ms| ms / 1000);
+    event.timing.duration_seconds = duration_seconds;
+    let box_id = text(v, "voicemail_box");
+    let message_id = text(v, "voicemail_id");
+    // The message's audio sits behind the Crossbar API of the source's account.
+    let media = match (text(v, "account_id"), &box_id, &message_id) {
+        (Some(account), Some(vmbox), Some(message)) => Some(RawMedia {
+            location: format!("accounts/{account}/vmboxes/{vmbox}/messages/{message}/raw"),
+            content_type: "audio/mpeg".into(),
+        }),
+        _ => None,
+    };
+    event.voicemail = Some(RawVoicemail {
+        box_id,
+        message_id,
+        duration_seconds,
+        transcription: text(v, "voicemail_transcription"),
+        media,
+    });
     Ok(Parsed::Events(vec![event]))
 }
 
@@ -131,11 +151,23 @@ fn acdc_stat(v: &Value) -> Result<Parsed, IngestError> {
         name: None,
         entered_at: gregorian(v, "Entered-Timestamp")?,
         agent,
+        abandon_reason: text(v, "Abandon-Reason").and_then(|r| abandon_reason(&r)),
     });
     if let Some(reason) = text(v, "Abandon-Reason").or_else(|| text(v, "Miss-Reason")) {
         event.custom_vars.insert("reason".into(), reason);
     }
     Ok(Parsed::Events(vec![event]))
+}
+
+/// ACDc's `Abandon-Reason` (acdc_queue_shared): the member hung up, waited too long, or left
+/// (pressed the exit key, or the queue emptied).
+fn abandon_reason(raw: &str) -> Option<QueueAbandonReason> {
+    match raw {
+        "member_hangup" => Some(QueueAbandonReason::CallerHungUp),
+        "member_timeout" => Some(QueueAbandonReason::Timeout),
+        "member_exit" | "member_exit_empty" => Some(QueueAbandonReason::Exit),
+        _ => None,
+    }
 }
 
 /// The queue's own `notifications` callback: `pickup` says an agent took the call.
@@ -165,6 +197,7 @@ fn queue_notification(v: &Value, state: &str, now: DateTime<Utc>) -> Result<Pars
             external_user_id: Some(id),
             ..Default::default()
         }),
+        abandon_reason: None,
     });
     Ok(Parsed::Events(vec![event]))
 }

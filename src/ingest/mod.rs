@@ -30,8 +30,8 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::SourceKind;
 pub use raw::{
-    EndReason, LegRole, RawCallEvent, RawEventKind, RawHangup, RawLeg, RawParty, RawQueue,
-    RawTiming, RawTransfer, TransferKind,
+    EndReason, LegRole, QueueAbandonReason, RawCallEvent, RawEventKind, RawHangup, RawLeg,
+    RawMedia, RawParty, RawQueue, RawRecording, RawTiming, RawTransfer, RawVoicemail, TransferKind,
 };
 
 /// Why a request was refused. Says what failed, never which HTTP status to answer.

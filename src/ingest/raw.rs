@@ -39,6 +39,14 @@ pub struct RawCallEvent {
     pub park_slot: Option<String>,
     pub queue: Option<RawQueue>,
     pub transfer: Option<RawTransfer>,
+    /// The tenant's own number the call used: the DID an outside caller dialled, or the caller
+    /// id shown on an outbound call. Only set when the event tells it.
+    pub line: Option<RawParty>,
+    /// A voicemail message left on this call (Kazoo `voicemail_new`, Zoom `voicemail_received`).
+    pub voicemail: Option<RawVoicemail>,
+    /// A recording of this call that is ready to fetch (Zoom `recording_completed`, Zorio
+    /// `recording_url`).
+    pub recording: Option<RawRecording>,
     /// Click-to-call request id carried back by the PBX (Kazoo custom application var).
     pub request_id: Option<String>,
     /// Application variables set by the API or callflow (Kazoo CAVs), kept for later use.
@@ -76,8 +84,11 @@ pub enum RawEventKind {
     TransferStarted,
     /// A transfer completed (`transfer`).
     TransferCompleted,
-    /// A call record written after the call (CDR, call history): enriches, never triggers.
+    /// A call record written after the call (CDR, call history): enriches, and triggers only
+    /// the recording it names.
     CallRecord,
+    /// A recording of the call is ready (`recording`).
+    Recording,
 }
 
 /// Which side of the call a leg serves.
@@ -140,6 +151,8 @@ pub enum EndReason {
     BlindTransfer,
     AttendedTransfer,
     Voicemail,
+    /// The called party could not be reached (not registered, no route, number unknown).
+    Unreachable,
     Failed,
 }
 
@@ -170,6 +183,45 @@ pub struct RawQueue {
     pub name: Option<String>,
     pub entered_at: Option<DateTime<Utc>>,
     pub agent: Option<RawParty>,
+    /// Why the caller left the queue unanswered, when the queue says so.
+    pub abandon_reason: Option<QueueAbandonReason>,
+}
+
+/// Why a caller left a queue without an agent (DESIGN.md `queue.abandon_reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueAbandonReason {
+    CallerHungUp,
+    /// The queue's maximum wait ran out.
+    Timeout,
+    /// The caller pressed a key to leave, or the queue had no agents left.
+    Exit,
+}
+
+/// Where a source keeps an audio file. `location` is an absolute URL, or for sources whose
+/// files sit behind their API (Kazoo) a path relative to the source's API URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawMedia {
+    pub location: String,
+    pub content_type: String,
+}
+
+/// A voicemail message as the source describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawVoicemail {
+    pub box_id: Option<String>,
+    pub message_id: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub transcription: Option<String>,
+    pub media: Option<RawMedia>,
+}
+
+/// A call recording as the source describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawRecording {
+    pub id: String,
+    pub duration_seconds: Option<i64>,
+    pub media: RawMedia,
 }
 
 /// Blind (cold) or attended (warm) transfer.
@@ -187,6 +239,8 @@ pub struct RawTransfer {
     /// Who transferred the call.
     pub by: RawParty,
     pub to: RawParty,
+    /// The source's id of the call the transfer created (Zoom `transfer_call_id`).
+    pub new_call_id: Option<String>,
 }
 
 /// Prefixes that keep call keys of different kinds apart (`cid:…`, `leg:…`).
@@ -233,6 +287,9 @@ impl RawCallEvent {
             park_slot: None,
             queue: None,
             transfer: None,
+            line: None,
+            voicemail: None,
+            recording: None,
             request_id: None,
             custom_vars: BTreeMap::new(),
         }

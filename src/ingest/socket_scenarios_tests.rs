@@ -10,7 +10,7 @@ use super::RawCallEvent;
 use super::asterisk::AmiTranslator;
 use super::freeswitch;
 use crate::domain::{CountryCode, E164Number, SourceId, SourceKind, TenantId, UserId};
-use crate::normalizer::model::{CallEvent, Disposition};
+use crate::normalizer::model::{CallEvent, Disposition, HangupCause};
 use crate::normalizer::{
     CallState, DirectoryEntry, DirectoryUser, NormalizerConfig, StaticDirectory, apply, settle,
 };
@@ -186,7 +186,11 @@ fn ami_inbound_answered_rings_answers_and_ends_on_the_last_hangup() {
     assert_eq!(end.call.source_call_id, "1717423200.101");
     assert_eq!(end.call.disposition, Some(Disposition::Answered));
     assert_eq!(end.call.talk_seconds, Some(42));
-    assert_eq!(end.call.hangup_cause.as_deref(), Some("Normal Clearing"));
+    assert_eq!(end.call.hangup_cause, Some(HangupCause::Normal));
+    assert_eq!(
+        end.call.hangup_cause_raw.as_deref(),
+        Some("Normal Clearing")
+    );
     assert_eq!(
         end.call.from.number.as_ref().map(|n| n.as_str()),
         Some("+14155550123")
@@ -285,7 +289,11 @@ fn esl_inbound_answered_correlates_legs_by_channel_call_uuid() {
     );
     assert_eq!(end.call.disposition, Some(Disposition::Answered));
     assert_eq!(end.call.talk_seconds, Some(42));
-    assert_eq!(end.call.hangup_cause.as_deref(), Some("NORMAL_CLEARING"));
+    assert_eq!(end.call.hangup_cause, Some(HangupCause::Normal));
+    assert_eq!(
+        end.call.hangup_cause_raw.as_deref(),
+        Some("NORMAL_CLEARING")
+    );
 }
 
 #[test]

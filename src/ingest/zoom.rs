@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::json::{epoch_millis, int, rfc3339, text};
 use super::raw::{
-    EndReason, LegRole, RawHangup, RawLeg, RawParty, RawTransfer, TransferKind, keys,
+    EndReason, LegRole, RawHangup, RawLeg, RawMedia, RawParty, RawRecording, RawTransfer,
+    RawVoicemail, TransferKind, keys,
 };
 use super::signature::{hmac_sha256_hex, verify_hmac_sha256_hex};
 use super::{IngestError, IngestRequest, Parsed, UrlValidationResponse, json_body};
@@ -70,6 +71,7 @@ pub fn parse(secret: &str, body: &[u8]) -> Result<Parsed, IngestError> {
             history(&name, &object)
         }
         "phone.voicemail_received" => vec![voicemail(&name, &object)?],
+        "phone.recording_completed" => recordings(&name, &object),
         "phone.warm_transfer_initiated"
         | "phone.warm_transfer_completed"
         | "phone.blind_transfer_initiated" => transfer(&name, &object)?.into_iter().collect(),
@@ -147,6 +149,7 @@ fn call_event(name: &str, object: &Value) -> Result<Option<RawCallEvent>, Ingest
     });
     event.caller = caller;
     event.callee = callee;
+    event.line = line(object);
     event.timing.started_at = rfc3339(object, "ringing_start_time");
     event.timing.answered_at =
         rfc3339(object, "answer_start_time").or_else(|| rfc3339(object, "connected_start_time"));
@@ -181,6 +184,27 @@ fn call_event(name: &str, object: &Value) -> Result<Option<RawCallEvent>, Ingest
     Ok(Some(event))
 }
 
+/// The tenant's number: the number an outside (PSTN) caller reached, or the number shown to
+/// the outside party the user called.
+fn line(object: &Value) -> Option<RawParty> {
+    let is_pstn = |side: &str| {
+        object.get(side).is_some_and(|p| {
+            text(p, "extension_type").as_deref() == Some("pstn")
+                || text(p, "connection_type").is_some_and(|c| c.starts_with("pstn"))
+        })
+    };
+    let own = match (is_pstn("caller"), is_pstn("callee")) {
+        (true, false) => "callee",
+        (false, true) => "caller",
+        _ => return None,
+    };
+    let party = object.get(own)?;
+    Some(RawParty {
+        number: text(party, "phone_number"),
+        ..Default::default()
+    })
+}
+
 fn end_reason(handup_result: Option<&str>, answered: bool) -> EndReason {
     match handup_result.map(str::to_ascii_lowercase).as_deref() {
         Some("call connected") => EndReason::Normal,
@@ -211,10 +235,52 @@ fn voicemail(name: &str, object: &Value) -> Result<RawCallEvent, IngestError> {
     };
     event.timing.duration_seconds = int(object, "duration");
     event.occurred_at = rfc3339(object, "date_time");
-    if let Some(id) = text(object, "id") {
+    let id = text(object, "id");
+    if let Some(id) = &id {
         event.dedupe_key = format!("zoom:{name}:{id}");
     }
+    event.voicemail = Some(RawVoicemail {
+        // Zoom keeps one mailbox per user: the box is the owner's user id.
+        box_id: text(object, "callee_user_id").or_else(|| text(object, "callee_id")),
+        message_id: id,
+        duration_seconds: event.timing.duration_seconds,
+        transcription: None,
+        media: text(object, "download_url").map(|url| RawMedia {
+            location: url,
+            content_type: "audio/mpeg".into(),
+        }),
+    });
     Ok(event)
+}
+
+/// `phone.recording_completed`: one `recordings[]` entry per recording, each for its call.
+fn recordings(name: &str, object: &Value) -> Vec<RawCallEvent> {
+    let entries = object
+        .get("recordings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|r| {
+            let call_id = text(r, "call_id")?;
+            let id = text(r, "id")?;
+            let url = text(r, "download_url")?;
+            let mut event = RawCallEvent::new(SourceKind::Zoom, RawEventKind::Recording, name);
+            event.call_keys = vec![keys::call(&call_id)];
+            event.dedupe_key = format!("zoom:{name}:{id}");
+            event.occurred_at = rfc3339(r, "end_time").or_else(|| rfc3339(r, "date_time"));
+            event.recording = Some(RawRecording {
+                id,
+                duration_seconds: int(r, "duration"),
+                media: RawMedia {
+                    location: url,
+                    content_type: "audio/mpeg".into(),
+                },
+            });
+            Some(event)
+        })
+        .collect()
 }
 
 /// Warm transfers start a new call (`transfer_call_id`): it is named as a key of the same call so
@@ -233,8 +299,9 @@ fn transfer(name: &str, object: &Value) -> Result<Option<RawCallEvent>, IngestEr
     };
     let mut event = RawCallEvent::new(SourceKind::Zoom, kind, name);
     event.call_keys = vec![keys::call(&call_id)];
-    if let Some(new_call) = text(object, "transfer_call_id") {
-        event.call_keys.push(keys::call(&new_call));
+    let new_call_id = text(object, "transfer_call_id");
+    if let Some(new_call) = &new_call_id {
+        event.call_keys.push(keys::call(new_call));
     }
     let owner = object.get("owner");
     let by = RawParty {
@@ -252,6 +319,7 @@ fn transfer(name: &str, object: &Value) -> Result<Option<RawCallEvent>, IngestEr
         kind: transfer_kind,
         by,
         to,
+        new_call_id,
     });
     event.occurred_at = rfc3339(object, "date_time");
     Ok(Some(event))

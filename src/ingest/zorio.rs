@@ -7,7 +7,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
 
 use super::json::{int, rfc3339, text};
-use super::raw::{EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, keys};
+use super::raw::{
+    EndReason, LegRole, RawHangup, RawLeg, RawMedia, RawParty, RawQueue, RawRecording, keys,
+};
 use super::signature::verify_hmac_sha256_hex;
 use super::{Headers, IngestError, IngestRequest, Parsed, body_hash, json_body};
 use super::{RawCallEvent, RawEventKind};
@@ -79,8 +81,11 @@ pub fn parse(headers: &Headers, body: &[u8]) -> Result<Parsed, IngestError> {
         _ => None,
     }
     .or_else(|| rfc3339(&envelope, "timestamp"));
-    if kind == RawEventKind::LegEnded {
+    if matches!(kind, RawEventKind::LegEnded | RawEventKind::CallRecord) {
         event.hangup = Some(hangup(&data, event.timing.answered_at.is_some()));
+    }
+    if kind == RawEventKind::CallRecord {
+        event.recording = recording(&data, &call_uuid);
     }
     if let Some(queue) = text(&data, "queue_name") {
         event.queue = Some(RawQueue {
@@ -99,6 +104,17 @@ fn fill_parties_and_leg(event: &mut RawCallEvent, data: &Value, call_uuid: &str)
     let caller_number = text(data, "caller_number");
     let destination = text(data, "destination_number");
     let outbound = text(data, "direction").as_deref() == Some("outbound");
+    // The tenant's number: the number dialled on an inbound call, the caller id shown on an
+    // outbound one (internal calls use none).
+    event.line = match text(data, "direction").as_deref() {
+        Some("inbound") => destination.clone(),
+        Some("outbound") => caller_number.clone(),
+        _ => None,
+    }
+    .map(|number| RawParty {
+        number: Some(number),
+        ..Default::default()
+    });
     if outbound {
         event.caller = RawParty {
             number: caller_number,
@@ -136,6 +152,25 @@ fn fill_parties_and_leg(event: &mut RawCallEvent, data: &Value, call_uuid: &str)
     }
 }
 
+/// The CDR's `recording_url`: one recording per call, so the call's id names it. Zorio does not
+/// say how long the recording is (`billsec` is talk time, a different quantity).
+fn recording(data: &Value, call_uuid: &str) -> Option<RawRecording> {
+    let url = text(data, "recording_url")?;
+    let content_type = if url.to_ascii_lowercase().ends_with(".wav") {
+        "audio/wav"
+    } else {
+        "audio/mpeg"
+    };
+    Some(RawRecording {
+        id: call_uuid.to_owned(),
+        duration_seconds: None,
+        media: RawMedia {
+            location: url,
+            content_type: content_type.into(),
+        },
+    })
+}
+
 fn fill_timing(event: &mut RawCallEvent, data: &Value) {
     let t = &mut event.timing;
     t.started_at = rfc3339(data, "started_at").or_else(|| rfc3339(data, "start_time"));
@@ -153,6 +188,7 @@ fn hangup(data: &Value, answered: bool) -> RawHangup {
         Some("busy") => EndReason::Busy,
         Some("rejected") => EndReason::Rejected,
         Some("no_answer" | "no_ans" | "noanswer") => EndReason::NoAnswer,
+        Some("unreachable" | "unavailable") => EndReason::Unreachable,
         Some("cancelled" | "canceled") => EndReason::CallerCancelled,
         Some("failed") => EndReason::Failed,
         Some("voicemail") => EndReason::Voicemail,

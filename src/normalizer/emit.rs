@@ -9,8 +9,8 @@ use crate::domain::UserId;
 use crate::ingest::raw::keys;
 
 use super::model::{
-    CallEvent, CallInfo, Correlation, Direction, Disposition, EventType, ParkInfo, Party,
-    PartyKind, QueueInfo, TransferInfo,
+    CallEvent, CallInfo, Correlation, Direction, Disposition, EventType, HangupCause, MissedInfo,
+    ParkInfo, Party, PartyKind, QueueInfo, RecordingInfo, TransferInfo, VoicemailInfo,
 };
 use super::state::CallState;
 use super::summary::summary;
@@ -27,17 +27,23 @@ pub(crate) struct Trigger {
     pub park: Option<ParkInfo>,
     pub queue: Option<QueueInfo>,
     pub transfer: Option<TransferInfo>,
+    pub missed: Option<MissedInfo>,
+    pub voicemail: Option<VoicemailInfo>,
+    pub recording: Option<RecordingInfo>,
     /// Only `call.ended` carries final times and durations.
     pub totals: Option<Totals>,
 }
 
+/// The final figures of a call (DESIGN.md "Durations"); `None` where the source did not
+/// report the fact.
 #[derive(Clone, Debug)]
 pub(crate) struct Totals {
-    pub ended_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
-    pub ring_seconds: i64,
-    pub talk_seconds: i64,
-    pub duration_seconds: i64,
+    pub ring_seconds: Option<i64>,
+    pub talk_seconds: Option<i64>,
+    pub duration_seconds: Option<i64>,
+    pub hangup_cause: Option<HangupCause>,
 }
 
 impl Trigger {
@@ -56,6 +62,9 @@ impl Trigger {
             park: None,
             queue: None,
             transfer: None,
+            missed: None,
+            voicemail: None,
+            recording: None,
             totals: None,
         }
     }
@@ -77,7 +86,7 @@ pub(crate) fn subject_of(p: &Party) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn short_hash(parts: &[&str], len: usize) -> String {
+pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
@@ -129,18 +138,16 @@ pub(crate) fn emit(st: &mut CallState, t: Trigger) -> Option<EmittedEvent> {
         from,
         to,
         user: t.user.clone(),
+        line: st.line.clone(),
         started_at: st.started_at,
         answered_at: totals.map_or(st.answered_at, |x| x.answered_at),
-        ended_at: totals.map(|x| x.ended_at),
-        ring_seconds: totals.map(|x| x.ring_seconds),
-        talk_seconds: totals.map(|x| x.talk_seconds),
-        duration_seconds: totals.map(|x| x.duration_seconds),
+        ended_at: totals.and_then(|x| x.ended_at),
+        ring_seconds: totals.and_then(|x| x.ring_seconds),
+        talk_seconds: totals.and_then(|x| x.talk_seconds),
+        duration_seconds: totals.and_then(|x| x.duration_seconds),
         disposition: t.disposition,
-        hangup_cause: if t.kind == EventType::Ended {
-            st.hangup_cause.clone()
-        } else {
-            None
-        },
+        hangup_cause: totals.and_then(|x| x.hangup_cause),
+        hangup_cause_raw: totals.and_then(|_| st.hangup_cause.clone()),
         correlation: st
             .request_id
             .clone()
@@ -153,6 +160,9 @@ pub(crate) fn emit(st: &mut CallState, t: Trigger) -> Option<EmittedEvent> {
         tenant_id: st.tenant_id.clone(),
         summary: String::new(),
         call,
+        missed: t.missed,
+        voicemail: t.voicemail,
+        recording: t.recording,
         park: t.park,
         queue: t.queue,
         transfer: t.transfer,

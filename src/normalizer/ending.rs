@@ -7,8 +7,8 @@
 //! the outcome. A call that stays silent for `stale_after` is closed the same way. A call that
 //! never emitted a trigger (a feature-code dial) ends silently.
 //!
-//! Two events speak to the outcome directly: the caller reaching voicemail, and a call record
-//! (CDR, call history) saying the call is over.
+//! A call record (CDR, call history) saying the call is over speaks to the outcome directly;
+//! what the outcome is called lives in `outcome`.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -17,27 +17,20 @@ use crate::ingest::{EndReason, LegRole, RawCallEvent};
 use super::config::NormalizerConfig;
 use super::context::Ctx;
 use super::emit::{Totals, Trigger};
-use super::model::{Disposition, EventType, Party};
+use super::model::{EventType, Party};
 use super::park::unparked;
-use super::queue;
 use super::state::{CallState, ParkStatus};
-
-/// The caller reached the voicemail of the event's callee: the call ends as a voicemail.
-pub(crate) fn voicemail(st: &mut CallState, cx: &Ctx<'_>, out: &mut Vec<Trigger>) {
-    st.voicemail = true;
-    out.push(Trigger::new(
-        EventType::Voicemail,
-        "voicemail",
-        cx.at,
-        cx.callee.clone(),
-    ));
-}
+use super::{media, outcome, queue};
 
 /// A call record says when the call was answered and that it is over; it enriches the call
-/// but triggers nothing by itself.
+/// but triggers nothing by itself (the recording it may name is `media`'s).
 pub(crate) fn call_record(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) {
     st.answered_at = st.answered_at.or(ev.timing.answered_at);
+    st.started_at = st.started_at.or(ev.timing.started_at);
     st.record_ended_at = ev.timing.ended_at.or(Some(cx.at));
+    if st.hangup_cause.is_none() {
+        st.hangup_cause = ev.hangup.as_ref().and_then(|h| h.cause.clone());
+    }
 }
 
 /// Re-arms (or clears) the settle deadline after an event.
@@ -75,6 +68,7 @@ pub(crate) fn due(
     }
     if settled || stale {
         queue::flush(st, now, &mut out);
+        media::flush(st, &mut out);
         if !st.emitted.is_empty() || !out.is_empty() {
             out.push(ended(st, now));
         }
@@ -89,23 +83,23 @@ fn secs(d: TimeDelta) -> i64 {
 }
 
 fn ended(st: &CallState, now: DateTime<Utc>) -> Trigger {
-    let ended_at = st
+    let last_leg_end = st
         .legs
         .values()
         .filter_map(|l| l.ended_at)
         .chain(st.record_ended_at)
-        .max()
-        .or(st.last_activity)
-        .unwrap_or(now);
+        .max();
+    let ended_at = last_leg_end.filter(|_| end_is_reported(st));
+    let at = last_leg_end.or(st.last_activity).unwrap_or(now);
     let started_at = st
         .legs
         .values()
         .filter_map(|l| l.started_at)
         .chain(st.started_at)
         .min()
-        .unwrap_or(ended_at);
+        .unwrap_or(at);
     let answered_at = st.answered_at.or_else(|| inferred_answer(st));
-    let disposition = disposition(st, answered_at.is_some());
+    let (disposition, hangup_cause) = outcome::of(st, answered_at.is_some());
     let user = st
         .answered_by
         .clone()
@@ -115,17 +109,62 @@ fn ended(st: &CallState, now: DateTime<Utc>) -> Trigger {
         .or_else(|| st.park.as_ref().and_then(|p| p.parked_by.clone()))
         .or_else(|| st.queue.as_ref().map(|q| q.party()))
         .unwrap_or_else(Party::unknown);
-    let mut t = Trigger::new(EventType::Ended, "call", ended_at, user);
+    let mut t = Trigger::new(EventType::Ended, "call", at, user);
     t.disposition = Some(disposition);
     t.totals = Some(Totals {
         ended_at,
         answered_at,
-        ring_seconds: secs(answered_at.unwrap_or(ended_at) - started_at),
-        talk_seconds: answered_at.map_or(0, |a| secs(ended_at - a)),
-        duration_seconds: secs(ended_at - started_at),
+        ring_seconds: ring_end(st, answered_at, started_at).map(|r| secs(r - started_at)),
+        talk_seconds: match answered_at {
+            Some(a) => ended_at.map(|e| secs(e - a)),
+            None => Some(0),
+        },
+        duration_seconds: ended_at.map(|e| secs(e - started_at)),
+        hangup_cause: Some(hangup_cause),
     });
     t.park = st.park.as_ref().map(|p| p.info());
     t
+}
+
+/// When ringing stopped: the first answer, else when the last phone that rang stopped. No
+/// phone rang: no ringing at all (`started_at`). A phone whose leg went on into voicemail
+/// (Zorio) does not tell when it stopped ringing: unknown.
+fn ring_end(
+    st: &CallState,
+    answered_at: Option<DateTime<Utc>>,
+    started_at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if answered_at.is_some() {
+        return answered_at;
+    }
+    let rung: Vec<_> = st
+        .legs
+        .values()
+        .filter(|l| l.role == LegRole::Callee && !l.click_to_call)
+        .collect();
+    if rung
+        .iter()
+        .any(|l| l.end_reason == Some(EndReason::Voicemail))
+    {
+        return None;
+    }
+    Some(
+        rung.iter()
+            .filter_map(|l| l.ended_at)
+            .max()
+            .unwrap_or(started_at),
+    )
+}
+
+/// Whether some event tells when the whole call ended. A source that reports only the user's
+/// side (Zoom's callee events) does not, once the caller went on to voicemail: the user's
+/// phone stopped ringing, the call did not.
+fn end_is_reported(st: &CallState) -> bool {
+    let caller_side = st
+        .legs
+        .values()
+        .any(|l| l.role == LegRole::Caller || l.end_reason == Some(EndReason::Voicemail));
+    !st.voicemail || caller_side || st.record_ended_at.is_some()
 }
 
 /// An answer no event announced: a user's leg with billed time, or (for a parked call, which
@@ -143,36 +182,4 @@ fn inferred_answer(st: &CallState) -> Option<DateTime<Utc>> {
         .is_some()
         .then(|| st.legs.values().filter_map(|l| l.answered_at).min());
     user_leg.or(parked.flatten())
-}
-
-fn disposition(st: &CallState, answered: bool) -> Disposition {
-    if answered || st.park.is_some() {
-        return Disposition::Answered;
-    }
-    if st.voicemail {
-        return Disposition::Voicemail;
-    }
-    if st.is_queue_call() {
-        return Disposition::Abandoned;
-    }
-    let last = st
-        .legs
-        .values()
-        .filter(|l| l.role == LegRole::Callee)
-        .filter(|l| {
-            !matches!(
-                l.end_reason,
-                Some(EndReason::LoseRace | EndReason::PickedOff) | None
-            )
-        })
-        .max_by_key(|l| l.ended_at)
-        .and_then(|l| l.end_reason);
-    match last {
-        Some(EndReason::NoAnswer | EndReason::Normal) => Disposition::Missed,
-        Some(EndReason::Busy) => Disposition::Busy,
-        Some(EndReason::Rejected) => Disposition::Rejected,
-        Some(EndReason::Voicemail) => Disposition::Voicemail,
-        Some(EndReason::Failed) => Disposition::Failed,
-        _ => Disposition::Cancelled,
-    }
 }

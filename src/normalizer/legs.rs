@@ -13,9 +13,9 @@ use super::context::Ctx;
 use super::directory::resolve_or_unknown;
 use super::emit::{Trigger, subject_of};
 use super::facts::{earliest, keep_richer, latest};
-use super::model::{Disposition, EventType, Party, PartyKind};
-use super::queue;
+use super::model::{EventType, MissedInfo, Party, PartyKind};
 use super::state::{CallState, Leg};
+use super::{media, outcome, queue};
 
 /// Records who the event says takes part: the user who placed the call, the richest caller,
 /// and the outside party of an outbound or click-to-call call.
@@ -159,16 +159,6 @@ pub(crate) fn queue_agent_answered(
     }
 }
 
-fn missed_disposition(reason: EndReason) -> Option<Disposition> {
-    match reason {
-        EndReason::NoAnswer => Some(Disposition::Missed),
-        EndReason::Busy => Some(Disposition::Busy),
-        EndReason::Rejected => Some(Disposition::Rejected),
-        EndReason::CallerCancelled => Some(Disposition::Cancelled),
-        _ => None,
-    }
-}
-
 /// A leg hung up: records why, and emits the user's miss when nobody answered. The caller
 /// leaving is noted for the queue, which decides at settle whether that was an abandon.
 pub(crate) fn ended(
@@ -200,10 +190,22 @@ pub(crate) fn ended(
     let party = leg.party.clone().unwrap_or_else(Party::unknown);
     match l.role {
         LegRole::Callee if !leg.click_to_call && !leg.is_agent && party.is_user() => {
+            if reason == EndReason::Voicemail {
+                media::voicemail_reached(st, party.clone(), cx);
+            }
             let nobody_answered = leg.answered_at.is_none() && st.answered_by.is_none();
-            if let (true, Some(disposition)) = (nobody_answered, missed_disposition(reason)) {
+            if let (true, Some((disposition, why))) = (nobody_answered, outcome::missed(reason)) {
+                // A leg that went on into voicemail does not tell when it stopped ringing.
+                let rang_until = leg.ended_at.filter(|_| reason != EndReason::Voicemail);
+                let ring_seconds = rang_until
+                    .zip(leg.started_at)
+                    .map(|(e, s)| (e - s).num_seconds().max(0));
                 let mut t = Trigger::new(EventType::Missed, subject_of(&party), cx.at, party);
                 t.disposition = Some(disposition);
+                t.missed = Some(MissedInfo {
+                    reason: why,
+                    ring_seconds,
+                });
                 out.push(t);
             }
         }

@@ -12,8 +12,10 @@ use crate::ingest::{LegRole, RawCallEvent, RawEventKind};
 use super::context::Ctx;
 use super::emit::Trigger;
 use super::facts::earliest;
+use super::model::Line;
 use super::state::CallState;
-use super::{ending, hold, legs, park, queue, transfer};
+use super::{ending, hold, legs, media, park, queue, transfer};
+use crate::domain::E164Number;
 
 /// Updates `st` with `ev` and returns the triggers it causes (not yet deduplicated).
 pub(crate) fn apply_event(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) -> Vec<Trigger> {
@@ -38,10 +40,27 @@ pub(crate) fn apply_event(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) -
         // Entering a queue is recorded with every event's queue details; an agent who let
         // the offer pass did not miss the call.
         (K::Queued | K::QueueAgentMissed, _) => {}
-        (K::Voicemail, _) => ending::voicemail(st, cx, &mut out),
+        (K::Voicemail, _) => media::voicemail(st, ev.voicemail.as_ref(), cx, &mut out),
         (K::Held | K::Resumed, _) => hold::held_or_resumed(ev, cx, &mut out),
         (K::TransferStarted | K::TransferCompleted, _) => transfer::transfer(st, ev, cx, &mut out),
         (K::CallRecord, _) => ending::call_record(st, ev, cx),
+        (K::Recording, _) => {}
+    }
+    if let Some(recording) = &ev.recording {
+        media::recording(st, recording, cx, &mut out);
+    }
+    out
+}
+
+/// An event for a call that already ended: only a voicemail message or a recording still
+/// counts (they are often ready minutes after the call); nothing else changes the call.
+pub(crate) fn apply_late(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) -> Vec<Trigger> {
+    let mut out = Vec::new();
+    if let (RawEventKind::Voicemail, Some(message)) = (ev.kind, &ev.voicemail) {
+        media::voicemail(st, Some(message), cx, &mut out);
+    }
+    if let Some(recording) = &ev.recording {
+        media::recording(st, recording, cx, &mut out);
     }
     out
 }
@@ -63,6 +82,9 @@ fn note_common(
         st.request_id.get_or_insert_with(|| r.clone());
     }
     st.started_at = earliest(st.started_at, ev.timing.started_at);
+    if st.line.is_none() {
+        st.line = ev.line.as_ref().and_then(|l| line(l, cx));
+    }
     let is_park = matches!(
         ev.kind,
         RawEventKind::Parked | RawEventKind::ParkRetrieved | RawEventKind::ParkAbandoned
@@ -81,4 +103,15 @@ fn note_common(
             queue::note(st, q, cx, out);
         }
     }
+}
+
+/// The tenant's number as subscribers see it; only a number that reads as E.164 is a line.
+fn line(raw: &crate::ingest::RawParty, cx: &Ctx<'_>) -> Option<Line> {
+    let raw_number = raw.number.as_deref()?.trim();
+    let number = E164Number::parse(raw_number, cx.dir.default_country()).ok()?;
+    Some(Line {
+        number,
+        raw_number: raw_number.to_owned(),
+        name: raw.name.clone(),
+    })
 }

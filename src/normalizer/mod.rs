@@ -26,13 +26,19 @@ mod facts;
 mod hold;
 mod legs;
 mod machine;
+mod media;
 pub mod model;
+mod outcome;
 mod park;
 mod queue;
 mod state;
 mod summary;
 mod transfer;
 
+#[cfg(test)]
+mod media_tests;
+#[cfg(test)]
+mod same_story_tests;
 #[cfg(test)]
 mod scenarios_tests;
 
@@ -60,8 +66,9 @@ pub fn call_id(state: &CallState) -> String {
     emit::call_id(state)
 }
 
-/// Applies one raw event received at `now`. A replayed event (same dedupe key) and any event
-/// after `call.ended` change nothing and emit nothing.
+/// Applies one raw event received at `now`. A replayed event (same dedupe key) changes
+/// nothing and emits nothing; after `call.ended` only a voicemail message or a recording
+/// still emits its trigger.
 pub fn apply(
     mut state: CallState,
     event: &RawCallEvent,
@@ -70,11 +77,20 @@ pub fn apply(
     now: DateTime<Utc>,
 ) -> Applied {
     let fresh = event.dedupe_key.is_empty() || state.seen.insert(event.dedupe_key.clone());
-    if !fresh || state.ended {
+    if !fresh {
         return Applied {
             state,
             events: Vec::new(),
         };
+    }
+    if state.ended {
+        let cx = Ctx::new(event, directory, config, now);
+        let triggers = machine::apply_late(&mut state, event, &cx);
+        let events = triggers
+            .into_iter()
+            .filter_map(|t| emit::emit(&mut state, t))
+            .collect();
+        return Applied { state, events };
     }
     state.last_activity = facts::latest(state.last_activity, Some(now));
     let cx = Ctx::new(event, directory, config, now);

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::domain::{E164Number, SourceKind, TenantId, UserId};
 
-/// The 14 trigger types.
+/// The 15 trigger types.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
 )]
@@ -40,10 +40,12 @@ pub enum EventType {
     QueueAnswered,
     #[serde(rename = "call.queue_abandoned")]
     QueueAbandoned,
+    #[serde(rename = "call.recording_ready")]
+    RecordingReady,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 15] = [
         EventType::Ringing,
         EventType::Answered,
         EventType::Ended,
@@ -58,6 +60,7 @@ impl EventType {
         EventType::Queued,
         EventType::QueueAnswered,
         EventType::QueueAbandoned,
+        EventType::RecordingReady,
     ];
 
     /// The wire name (`call.ringing`), as used in hook subscriptions.
@@ -77,10 +80,11 @@ impl EventType {
             EventType::Queued => "call.queued",
             EventType::QueueAnswered => "call.queue_answered",
             EventType::QueueAbandoned => "call.queue_abandoned",
+            EventType::RecordingReady => "call.recording_ready",
         }
     }
 
-    /// Parses a wire name; `None` for anything that is not one of the 14 types.
+    /// Parses a wire name; `None` for anything that is not one of the 15 types.
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == raw)
     }
@@ -99,6 +103,15 @@ pub struct CallEvent {
     /// One human-readable line.
     pub summary: String,
     pub call: CallInfo,
+    /// Why the user missed the call (`call.missed` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<MissedInfo>,
+    /// The message left (`call.voicemail` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<VoicemailInfo>,
+    /// The recording that became available (`call.recording_ready` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub park: Option<ParkInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,15 +134,28 @@ pub struct CallInfo {
     pub to: Party,
     /// The party this event concerns: who rang, answered, parked, ...
     pub user: Party,
+    /// The tenant's own number the call used: the DID an outside caller dialled, or the
+    /// caller id shown on an outbound call; null when the source does not say.
+    #[serde(default)]
+    pub line: Option<Line>,
+    /// When the call reached the tenant (its first leg was created).
     pub started_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// From `started_at` until a person answered, or until the last user phone stopped
+    /// ringing when nobody did (voicemail, IVR and queue music are not ringing).
     pub ring_seconds: Option<i64>,
+    /// From the first human answer to the end; 0 if nobody answered.
     pub talk_seconds: Option<i64>,
+    /// From `started_at` to `ended_at`; null when the source does not report the call's end.
     pub duration_seconds: Option<i64>,
     /// Final outcome on `call.ended`; the user's outcome on `call.missed`.
     pub disposition: Option<Disposition>,
-    pub hangup_cause: Option<String>,
+    /// How the call ended, the same words for every source (`call.ended`).
+    pub hangup_cause: Option<HangupCause>,
+    /// The source's own hangup cause (Q.850 name, Zoom result text, ...), unchanged.
+    #[serde(default)]
+    pub hangup_cause_raw: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation: Option<Correlation>,
 }
@@ -168,6 +194,78 @@ impl Disposition {
             Disposition::Failed => "failed",
         }
     }
+}
+
+/// How a call ended, in words that do not depend on the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HangupCause {
+    Normal,
+    NoAnswer,
+    Busy,
+    Rejected,
+    CallerCancelled,
+    Unreachable,
+    Failed,
+}
+
+/// Why a user did not take a call that rang them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedReason {
+    NoAnswer,
+    Busy,
+    Rejected,
+    CallerCancelled,
+    Unreachable,
+}
+
+/// Why the user missed the call and how long their phone rang (null when the source does not
+/// report when their ringing started or stopped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MissedInfo {
+    pub reason: MissedReason,
+    pub ring_seconds: Option<i64>,
+}
+
+/// An audio file served by ringhook (`GET /v1/media/{id}`, fetched with the bearer token), so
+/// subscribers never see the PBX's own URLs or credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Media {
+    pub url: String,
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+}
+
+/// A voicemail message; null fields are ones the source did not report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoicemailInfo {
+    pub box_id: Option<String>,
+    pub message_id: Option<String>,
+    pub duration_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+}
+
+/// A recording of the call, ready to fetch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RecordingInfo {
+    /// The source's id of the recording.
+    pub id: String,
+    pub duration_seconds: Option<i64>,
+    pub media: Media,
+}
+
+/// The tenant's own number a call used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Line {
+    pub number: E164Number,
+    pub raw_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Ties triggers to the click-to-call request (`POST /v1/calls`) that placed the call.
@@ -226,6 +324,28 @@ pub struct ParkInfo {
     pub slot: String,
     pub parked_by: Option<Party>,
     pub retrieved_by: Option<Party>,
+    /// How the park ended, once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ParkOutcome>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkOutcome {
+    Retrieved,
+    /// The parked caller hung up.
+    Abandoned,
+    /// Nobody picked the call up in time; the PBX took it back.
+    TimedOut,
+}
+
+/// Why a caller left a queue without an agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueAbandonReason {
+    CallerHungUp,
+    Timeout,
+    Exit,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -234,6 +354,9 @@ pub struct QueueInfo {
     pub name: Option<String>,
     pub wait_seconds: Option<i64>,
     pub agent: Option<Party>,
+    /// Why the caller left unanswered (`call.queue_abandoned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon_reason: Option<QueueAbandonReason>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -247,4 +370,8 @@ pub enum TransferKind {
 pub struct TransferInfo {
     pub kind: TransferKind,
     pub to: Party,
+    /// The source's id of the call the transfer created (an attended transfer's consultation
+    /// call), whose events ringhook folds into this call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_call_id: Option<String>,
 }

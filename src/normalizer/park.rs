@@ -62,6 +62,7 @@ pub(crate) fn parked(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>, out: &
     let mut t = Trigger::new(EventType::Parked, park.slot.clone(), cx.at, parker);
     t.park = Some(ParkInfo {
         retrieved_by: None,
+        outcome: None,
         ..park.info()
     });
     out.push(t);

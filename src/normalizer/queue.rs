@@ -23,6 +23,7 @@ pub(crate) fn note(st: &mut CallState, raw: &RawQueue, cx: &Ctx<'_>, out: &mut V
     let named = q.id.as_deref().and_then(|id| cx.dir.queue_name(id));
     q.name = named.or_else(|| q.name.take()).or_else(|| raw.name.clone());
     q.entered_at = earliest(q.entered_at, raw.entered_at);
+    q.abandon_reason = q.abandon_reason.or(raw.abandon_reason);
     if st.is_queue_call() {
         triggers(st, cx.at, false, out);
     }
@@ -50,7 +51,9 @@ fn triggers(st: &CallState, at: DateTime<Utc>, last_call: bool, out: &mut Vec<Tr
         out.push(t);
     } else if let Some(left) = left {
         let mut t = Trigger::new(EventType::QueueAbandoned, "queue", left, q.party());
-        t.queue = Some(q.info(Some(left), entered));
+        let mut info = q.info(Some(left), entered);
+        info.abandon_reason = Some(q.abandon_reason());
+        t.queue = Some(info);
         out.push(t);
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::model::{CallEvent, Direction, Disposition, EventType};
+use super::model::{CallEvent, Direction, Disposition, EventType, HangupCause};
 use super::*;
 use crate::domain::{CountryCode, E164Number, SourceId, SourceKind, TenantId, UserId};
 use crate::ingest::{Headers, Parsed, kazoo, zoom, zorio};
@@ -30,7 +30,7 @@ fn user(id: &str, name: &str, ext: &str, number: Option<&str>, links: &[&str]) -
     }
 }
 
-fn directory() -> StaticDirectory {
+pub(super) fn directory() -> StaticDirectory {
     StaticDirectory {
         default_country: CountryCode::default(),
         entries: vec![
@@ -99,7 +99,10 @@ fn load(kind: SourceKind, scenario: &str) -> Vec<Vec<crate::ingest::RawCallEvent
 }
 
 /// A minimal stand-in for storage: alias map, dedupe, apply, then settle.
-fn run(kind: SourceKind, deliveries: &[Vec<crate::ingest::RawCallEvent>]) -> Vec<CallEvent> {
+pub(super) fn run(
+    kind: SourceKind,
+    deliveries: &[Vec<crate::ingest::RawCallEvent>],
+) -> Vec<CallEvent> {
     let dir = directory();
     let config = NormalizerConfig::default();
     let now: DateTime<Utc> = "2024-06-03T18:00:00Z".parse().unwrap();
@@ -229,7 +232,11 @@ fn kazoo_inbound_answered_rings_answers_and_ends_with_talk_time() {
         ),
         (Some(7), Some(42), Some(49))
     );
-    assert_eq!(end.call.hangup_cause.as_deref(), Some("NORMAL_CLEARING"));
+    assert_eq!(end.call.hangup_cause, Some(HangupCause::Normal));
+    assert_eq!(
+        end.call.hangup_cause_raw.as_deref(),
+        Some("NORMAL_CLEARING")
+    );
     assert_eq!(
         end.call.from.number.as_ref().unwrap().as_str(),
         "+14155550123"
@@ -510,6 +517,7 @@ fn zorio_inbound_answered_rings_answers_and_ends_with_duration() {
         &[
             ("call.ringing", ALICE, Some("2024-06-03T14:00:01Z")),
             ("call.answered", ALICE, Some("2024-06-03T14:00:07Z")),
+            ("call.recording_ready", ALICE, Some("2024-06-03T14:01:15Z")),
             ("call.ended", ALICE, Some("2024-06-03T14:00:49Z")),
         ],
     );
@@ -527,13 +535,17 @@ mod properties {
     /// Each scenario with the multiset of (type, user) it must yield in any arrival order.
     fn expected(path: &str) -> Vec<(&'static str, Option<&'static str>)> {
         match path {
-            "kazoo/inbound_answered" | "zoom/inbound_answered" | "zorio/inbound_answered" => {
-                vec![
-                    ("call.ringing", ALICE),
-                    ("call.answered", ALICE),
-                    ("call.ended", ALICE),
-                ]
-            }
+            "kazoo/inbound_answered" | "zoom/inbound_answered" => vec![
+                ("call.ringing", ALICE),
+                ("call.answered", ALICE),
+                ("call.ended", ALICE),
+            ],
+            "zorio/inbound_answered" => vec![
+                ("call.ringing", ALICE),
+                ("call.answered", ALICE),
+                ("call.recording_ready", ALICE),
+                ("call.ended", ALICE),
+            ],
             "kazoo/inbound_voicemail" => vec![
                 ("call.ringing", ALICE),
                 ("call.missed", ALICE),

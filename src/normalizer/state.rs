@@ -10,7 +10,9 @@ use crate::ingest::raw::keys;
 use crate::ingest::{EndReason, LegRole};
 
 use super::config::NormalizerConfig;
-use super::model::{ParkInfo, Party, PartyKind, QueueInfo};
+use crate::ingest::{QueueAbandonReason as RawAbandon, RawMedia};
+
+use super::model::{Line, ParkInfo, ParkOutcome, Party, PartyKind, QueueAbandonReason, QueueInfo};
 
 /// Per-call state: legs, parties, park and queue progress, and which triggers were emitted.
 /// What each topic does with it lives in that topic's file (`legs`, `park`, `queue`,
@@ -43,8 +45,22 @@ pub struct CallState {
     pub(crate) answered_by: Option<Party>,
     /// When the PBX (IVR, voicemail, queue) answered the caller's leg: not a human answer.
     pub(crate) pbx_answered_at: Option<DateTime<Utc>>,
+    /// The source's own hangup cause (`call.hangup_cause_raw`).
     pub(crate) hangup_cause: Option<String>,
     pub(crate) voicemail: bool,
+    /// The user whose voicemail a leg said the caller reached, before the message is known:
+    /// `call.voicemail` waits for the message until the call settles.
+    #[serde(default)]
+    pub(crate) voicemail_pending: Option<(Party, DateTime<Utc>)>,
+    /// The tenant's number the call used.
+    #[serde(default)]
+    pub(crate) line: Option<Line>,
+    /// Audio files this call's events point at, by media id: where the source keeps them.
+    #[serde(default)]
+    pub(crate) media: BTreeMap<String, RawMedia>,
+    /// The source's id of a call a transfer created.
+    #[serde(default)]
+    pub(crate) transfer_new_call: Option<String>,
     pub(crate) park: Option<ParkState>,
     pub(crate) queue: Option<QueueState>,
     /// A call record (CDR, call history) said the call is over.
@@ -109,6 +125,8 @@ pub(crate) struct QueueState {
     /// When the caller's leg ended (an abandon if no agent answered).
     #[serde(default)]
     pub caller_left_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub abandon_reason: Option<RawAbandon>,
 }
 
 impl CallState {
@@ -137,6 +155,10 @@ impl CallState {
             pbx_answered_at: None,
             hangup_cause: None,
             voicemail: false,
+            voicemail_pending: None,
+            line: None,
+            media: BTreeMap::new(),
+            transfer_new_call: None,
             park: None,
             queue: None,
             record_ended_at: None,
@@ -269,10 +291,16 @@ impl ParkState {
 
     /// The park as subscribers see it.
     pub(crate) fn info(&self) -> ParkInfo {
+        let outcome = match self.status {
+            ParkStatus::Retrieved => Some(ParkOutcome::Retrieved),
+            ParkStatus::Abandoned => Some(ParkOutcome::Abandoned),
+            ParkStatus::Parked | ParkStatus::RetrievePending => None,
+        };
         ParkInfo {
             slot: self.slot.clone(),
             parked_by: self.parked_by.clone(),
             retrieved_by: self.retrieved_by.clone(),
+            outcome,
         }
     }
 }
@@ -300,6 +328,16 @@ impl QueueState {
                 .zip(entered)
                 .map(|(w, e)| (w - e).num_seconds().max(0)),
             agent: self.agent.clone(),
+            abandon_reason: None,
+        }
+    }
+
+    /// Why the caller left: what the queue said, else they hung up.
+    pub(crate) fn abandon_reason(&self) -> QueueAbandonReason {
+        match self.abandon_reason {
+            Some(RawAbandon::Timeout) => QueueAbandonReason::Timeout,
+            Some(RawAbandon::Exit) => QueueAbandonReason::Exit,
+            Some(RawAbandon::CallerHungUp) | None => QueueAbandonReason::CallerHungUp,
         }
     }
 }

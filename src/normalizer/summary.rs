@@ -60,7 +60,23 @@ pub fn summary(e: &CallEvent) -> String {
             Some(Disposition::Cancelled) => format!("{call} hung up before {user} answered"),
             _ => format!("{call} missed by {user}"),
         },
-        EventType::Voicemail => format!("{from} left a voicemail for {user}"),
+        EventType::Voicemail => match e.voicemail.as_ref().and_then(|v| v.duration_seconds) {
+            Some(secs) => format!("{from} left a {secs} s voicemail for {user}"),
+            None => format!("{from} left a voicemail for {user}"),
+        },
+        EventType::RecordingReady => {
+            let secs = e.recording.as_ref().and_then(|r| r.duration_seconds);
+            let length = secs.map_or(String::new(), |s| format!(" ({s} s)"));
+            let other = if c.direction == Direction::Outbound {
+                &to
+            } else {
+                &from
+            };
+            format!(
+                "Recording{length} of the {} call with {other} is ready",
+                dir.to_lowercase()
+            )
+        }
         EventType::Ended => {
             let outcome = c.disposition.map_or("ended", |d| d.as_str());
             let talk = c.talk_seconds.unwrap_or(0);

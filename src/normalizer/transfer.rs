@@ -23,6 +23,9 @@ pub(crate) fn transfer(
     for u in [&by.user_id, &to.user_id].into_iter().flatten() {
         st.participants.insert(u.clone());
     }
+    if let Some(new_call) = &raw.new_call_id {
+        st.transfer_new_call.get_or_insert_with(|| new_call.clone());
+    }
     if ev.kind != RawEventKind::TransferCompleted {
         return;
     }
@@ -35,6 +38,10 @@ pub(crate) fn transfer(
     }
     let subject = format!("{}:{}", subject_of(&by), subject_of(&to));
     let mut t = Trigger::new(EventType::Transferred, subject, cx.at, by);
-    t.transfer = Some(TransferInfo { kind, to });
+    t.transfer = Some(TransferInfo {
+        kind,
+        to,
+        new_call_id: st.transfer_new_call.clone(),
+    });
     out.push(t);
 }

@@ -7,6 +7,7 @@
 #[macro_use]
 mod support;
 
+mod call_facts;
 mod cli;
 mod click_to_call;
 mod delivery;

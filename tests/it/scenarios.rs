@@ -173,6 +173,7 @@ const SCENARIOS: &[Expect] = &[
             ("call.ringing", ALICE),
             ("call.answered", ALICE),
             ("call.ended", ALICE),
+            ("call.recording_ready", ALICE),
         ],
         disposition: Some("answered"),
         talk_seconds: Some(42),

@@ -51,6 +51,7 @@ test('there is a hook trigger for each call event users asked for, in both scope
     'call.parked',
     'call.queued',
     'call.queue_abandoned',
+    'call.recording_ready',
   ];
   expect(SPECIFIC.map((s) => s.event)).toEqual(wanted);
   for (const spec of SPECIFIC) {
@@ -95,7 +96,20 @@ test('every trigger and create has labelled output fields including an id, and a
 
 test('output fields name fields that exist in the event shape', () => {
   // Every top-level part of a call event's output field keys is a real event key.
-  const topLevel = ['id', 'type', 'occurred_at', 'summary', 'tenant_id', 'call', 'park', 'queue', 'transfer'];
+  const topLevel = [
+    'id',
+    'type',
+    'occurred_at',
+    'summary',
+    'tenant_id',
+    'call',
+    'missed',
+    'voicemail',
+    'recording',
+    'park',
+    'queue',
+    'transfer',
+  ];
   for (const t of hookTriggers) {
     for (const field of t.operation.outputFields) {
       expect(topLevel).toContain(field.key.split('__')[0]);

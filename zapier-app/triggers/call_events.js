@@ -25,6 +25,7 @@ const EVENT_TYPES = [
   ['call.queued', 'Queued'],
   ['call.queue_answered', 'Queue answered'],
   ['call.queue_abandoned', 'Queue abandoned'],
+  ['call.recording_ready', 'Recording ready'],
 ];
 
 // The triggers users asked for: one event type each.
@@ -56,6 +57,7 @@ const SPECIFIC = [
     noun: 'Call',
     label: 'Missed Call',
     when: 'a call rings without being answered, or is declined',
+    extra: fields.missed,
   },
   {
     key: 'call_voicemail',
@@ -63,6 +65,7 @@ const SPECIFIC = [
     noun: 'Voicemail',
     label: 'New Voicemail',
     when: 'a caller leaves a voicemail',
+    extra: fields.voicemail,
   },
   {
     key: 'call_parked',
@@ -87,6 +90,14 @@ const SPECIFIC = [
     label: 'Queue Call Abandoned',
     when: 'a caller hangs up while waiting in a call queue',
     extra: fields.queue,
+  },
+  {
+    key: 'call_recording_ready',
+    event: 'call.recording_ready',
+    noun: 'Recording',
+    label: 'New Call Recording',
+    when: 'a recording of a call is ready',
+    extra: fields.recording,
   },
 ];
 

@@ -30,13 +30,42 @@ const common = [
   { key: 'call__duration_seconds', label: 'Duration Seconds', type: 'integer' },
   { key: 'call__disposition', label: 'Disposition' },
   { key: 'call__hangup_cause', label: 'Hangup Cause' },
+  { key: 'call__hangup_cause_raw', label: 'Hangup Cause (as the Phone System Sent It)' },
+  { key: 'call__line__number', label: 'Line Number (Your Number the Call Used)' },
+  { key: 'call__line__name', label: 'Line Name' },
   { key: 'call__source', label: 'Source' },
   { key: 'call__source_call_id', label: 'Source Call ID' },
   { key: 'call__correlation__request_id', label: 'Click-to-Call Request ID' },
 ];
 
+// Audio is served by ringhook; Zapier fetches it with the connection's token.
+const media = (prefix, what) => [
+  { key: `${prefix}__media__url`, label: `${what} Audio URL` },
+  { key: `${prefix}__media__content_type`, label: `${what} Audio Content Type` },
+];
+
+const missed = [
+  { key: 'missed__reason', label: 'Missed Reason' },
+  { key: 'missed__ring_seconds', label: 'Missed After Ringing (Seconds)', type: 'integer' },
+];
+
+const voicemail = [
+  { key: 'voicemail__box_id', label: 'Voicemail Box ID' },
+  { key: 'voicemail__message_id', label: 'Voicemail Message ID' },
+  { key: 'voicemail__duration_seconds', label: 'Voicemail Length (Seconds)', type: 'integer' },
+  { key: 'voicemail__transcription', label: 'Voicemail Transcription' },
+  ...media('voicemail', 'Voicemail'),
+];
+
+const recording = [
+  { key: 'recording__id', label: 'Recording ID' },
+  { key: 'recording__duration_seconds', label: 'Recording Length (Seconds)', type: 'integer' },
+  ...media('recording', 'Recording'),
+];
+
 const park = [
   { key: 'park__slot', label: 'Park Slot' },
+  { key: 'park__outcome', label: 'Park Outcome' },
   ...party('park__parked_by', 'Parked By'),
   ...party('park__retrieved_by', 'Retrieved By'),
 ];
@@ -45,12 +74,14 @@ const queue = [
   { key: 'queue__id', label: 'Queue ID' },
   { key: 'queue__name', label: 'Queue Name' },
   { key: 'queue__wait_seconds', label: 'Queue Wait Seconds', type: 'integer' },
+  { key: 'queue__abandon_reason', label: 'Queue Abandon Reason' },
   ...party('queue__agent', 'Agent'),
 ];
 
 const transfer = [
   { key: 'transfer__kind', label: 'Transfer Kind' },
+  { key: 'transfer__new_call_id', label: 'Transfer New Call ID' },
   ...party('transfer__to', 'Transferred To'),
 ];
 
-module.exports = { common, park, queue, transfer };
+module.exports = { common, missed, voicemail, recording, park, queue, transfer };
