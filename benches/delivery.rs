@@ -15,7 +15,7 @@
 
 mod common;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use common::*;
 use ringhook::admin::simulate::{ScenarioCopies, id_of_copy, load_scenario};
 use ringhook::config::DatabaseUrl;
@@ -59,24 +59,6 @@ async fn receive(body: web::Bytes, seen: web::Data<Seen>) -> HttpResponse {
             .or_insert_with(Instant::now);
     }
     HttpResponse::NoContent().finish()
-}
-
-async fn start_receiver(seen: Arc<Seen>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let data = web::Data::from(seen);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(receive))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    address
 }
 
 /// The raw Kazoo events of call number `n` (ids made unique), as (file, body) pairs. The
@@ -401,7 +383,7 @@ async fn steady(
 
 async fn bench(label: &str, db: BenchDb, calls: usize) {
     let seen = Arc::new(Seen::default());
-    let receiver = start_receiver(seen.clone()).await;
+    let receiver = start_receiver(seen.clone(), receive);
     let (store, setup) = setup(&db).await;
     subscribe(store.as_ref(), &setup, format!("{receiver}/one")).await;
     subscribe(store.as_ref(), &setup, format!("{receiver}/two")).await;

@@ -16,7 +16,7 @@
 
 mod common;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use common::*;
 use ringhook::admin::simulate::{ScenarioCopies, load_scenario};
 use ringhook::config::DatabaseUrl;
@@ -47,25 +47,6 @@ fn env_or(name: &str, default: u64) -> u64 {
 async fn count_delivery(delivered: web::Data<AtomicUsize>) -> HttpResponse {
     delivered.fetch_add(1, Ordering::Relaxed);
     HttpResponse::NoContent().finish()
-}
-
-/// A receiver that counts what it is sent and answers `204`; returns its base URL.
-fn start_receiver(delivered: Arc<AtomicUsize>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let data = web::Data::from(delivered);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(count_delivery))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    address
 }
 
 /// A tenant, a Kazoo source and a linked user through the admin CLI, and two tenant hooks
@@ -212,7 +193,7 @@ async fn main() {
     );
 
     let delivered = Arc::new(AtomicUsize::new(0));
-    let receiver = start_receiver(delivered.clone());
+    let receiver = start_receiver(delivered.clone(), count_delivery);
     let db = BenchDb::sqlite();
     let source = set_up(&db, &receiver).await;
     let server = Server::start(

@@ -190,6 +190,32 @@ impl Drop for Server {
     }
 }
 
+/// A receiving HTTP server in the bench process (one worker, on a free loopback port) whose
+/// every request goes to `handler` with `state` as app data; returns its base URL.
+pub fn start_receiver<T, H, Args>(state: Arc<T>, handler: H) -> String
+where
+    T: Send + Sync + 'static,
+    H: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    H::Output: actix_web::Responder + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let data = actix_web::web::Data::from(state);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .default_service(actix_web::web::to(handler.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    address
+}
+
 /// One request of a load run.
 #[derive(Clone)]
 pub struct Req {
