@@ -51,8 +51,9 @@ pub struct Settings {
     pub delivery_concurrency: usize,
     /// Most requests per second to one target URL.
     pub delivery_rate_per_second: u32,
-    /// Most attempts in flight at once to one target URL, so that receivers that answer
-    /// slowly or never hold at most this many of the `delivery_concurrency` slots.
+    /// Most attempts in flight at once to one target URL that has not shown it answers
+    /// quickly (or has an attempt overdue), so that receivers that answer slowly or never hold
+    /// at most this many of the `delivery_concurrency` slots; a quick one may use half of them.
     pub delivery_target_concurrency: usize,
     /// Delays between attempts, in seconds; the default spans about two days.
     pub delivery_retry_schedule_seconds: Option<Vec<u64>>,

@@ -1,15 +1,15 @@
 //! The delivery worker: claim due deliveries (with a lease), send them concurrently with no
 //! database transaction open, and record results as attempts finish, those that finished
 //! together in one multi-row write. A slow attempt never holds back the recording of others,
-//! nor the claiming of new work while slots are free; each target has at most
-//! `per_target` attempts in flight ([`TargetSlots`]) and its rate limit.
+//! nor the claiming of new work while slots are free; each target has a cap on attempts in
+//! flight (`per_target` until it has answered quickly, see [`TargetSlots`]) and its rate limit.
 //!
 //! `step` does one whole round (claim, deliver, record) and says whether there was work, so
 //! tests can drive the queue deterministically; `run` keeps slots busy continuously, woken at
 //! once by new deliveries and polling only as a fallback.
 
 use super::retry::{AttemptResult, Decision, RetryPolicy};
-use super::target_slots::TargetSlots;
+use super::target_slots::{Busy, TargetSlots};
 use super::wakeup::DeliveryWakeup;
 use super::{DeliveryClient, Outcome, RateLimiter, TargetPolicy, TargetUrl, delivery_headers};
 use crate::delivery::signing::HookSecret;
@@ -32,7 +32,8 @@ pub struct WorkerSettings {
     pub batch: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Requests in flight at once to one target URL.
+    /// Requests in flight at once to one target URL until it has answered quickly (then up to
+    /// half of `concurrency`), and whenever an attempt to it is overdue.
     pub per_target: usize,
     /// How long a claim is held; longer than the request timeout, so only a crashed worker's
     /// claims expire.
@@ -60,8 +61,10 @@ pub struct DeliveryWorker {
     metrics: Option<Arc<Metrics>>,
 }
 
-/// How long a delivery waits when its target already has `per_target` attempts in flight.
-const BUSY_TARGET_WAIT: TimeDelta = TimeDelta::seconds(1);
+/// How long a delivery waits when its target is slow and has all the attempts it may have.
+const SLOW_TARGET_WAIT: TimeDelta = TimeDelta::seconds(1);
+/// How long a delivery waits when its quick target is only at its cap.
+const BUSY_TARGET_WAIT: TimeDelta = TimeDelta::milliseconds(100);
 
 impl DeliveryWorker {
     pub fn new(
@@ -79,7 +82,7 @@ impl DeliveryWorker {
             policy,
             retry,
             limiter,
-            slots: TargetSlots::new(settings.per_target),
+            slots: TargetSlots::new(settings.per_target, settings.concurrency),
             settings,
             metrics,
         }
@@ -222,8 +225,10 @@ impl DeliveryWorker {
             Ok(target) => target,
             Err(error) => return Ok(failed(format!("target refused: {error}"), started)),
         };
-        let Some(_slot) = self.slots.try_take(target.as_str()) else {
-            return Err(Deferred(BUSY_TARGET_WAIT));
+        let slot = match self.slots.try_take(target.as_str()) {
+            Ok(slot) => slot,
+            Err(Busy::Slow) => return Err(Deferred(SLOW_TARGET_WAIT)),
+            Err(Busy::AtCap) => return Err(Deferred(BUSY_TARGET_WAIT)),
         };
         if let Err(wait) = self.limiter.try_acquire(target.as_str(), Instant::now()) {
             return Err(Deferred(
@@ -240,7 +245,9 @@ impl DeliveryWorker {
             Ok(headers) => headers,
             Err(error) => return Ok(failed(format!("cannot sign: {error}"), started)),
         };
-        Ok(self.client.post(&target, headers, body).await)
+        let outcome = self.client.post(&target, headers, body).await;
+        slot.answered();
+        Ok(outcome)
     }
 
     fn observe(
