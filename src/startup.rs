@@ -84,7 +84,15 @@ impl Application {
             crate::pbx::status::PbxStatus::new(metrics.registry())
                 .context("cannot register PBX metrics")?,
         );
+        let source_api = Arc::new(
+            crate::source_api::SourceApi::new(
+                settings.target_policy(),
+                settings.source_api_timeouts(),
+            )
+            .context("cannot build the source API client")?,
+        );
         let state = web::Data::new(AppState {
+            source_api,
             ingest: IngestWriter::start(storage.clone(), settings.normalizer())
                 .context("cannot start the ingest writer")?,
             storage,

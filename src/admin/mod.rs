@@ -8,6 +8,7 @@ pub mod commands;
 mod dispatch;
 pub mod simulate;
 pub mod socket_source;
+pub mod zoom_source;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;

@@ -23,4 +23,6 @@ pub struct AppState {
     pub oauth: Arc<OAuthServer>,
     /// The socket sources this process holds, for `/readyz` detail.
     pub pbx: Arc<crate::pbx::status::PbxStatus>,
+    /// Calls into the sources' own APIs with their stored credentials (media downloads).
+    pub source_api: Arc<crate::source_api::SourceApi>,
 }

@@ -25,4 +25,5 @@ mod pbx;
 mod receiver;
 mod scenarios;
 mod slow_receivers;
+mod source_api;
 mod storage_contract;

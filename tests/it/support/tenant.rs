@@ -4,7 +4,9 @@
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, SourceId, SourceKind, TenantId, UserId,
 };
-use ringhook::storage::{NewSource, NewTenant, NewUser, NewUserLink, Source, Storage};
+use ringhook::storage::{
+    NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Source, Storage, ZoomApp,
+};
 use secrecy::SecretString;
 
 pub const ZOOM_SECRET: &str = "zm_test_secret_token_0123456789";
@@ -33,14 +35,32 @@ impl AcmeTenant {
     }
 }
 
-async fn source(store: &dyn Storage, tenant: &TenantId, kind: SourceKind, secret: &str) -> Source {
+/// The API credentials the Acme sources carry (none by default).
+#[derive(Clone, Debug, Default)]
+pub struct SourceApis {
+    pub kazoo: Option<PbxApi>,
+    pub zoom: Option<ZoomApp>,
+}
+
+async fn source(
+    store: &dyn Storage,
+    tenant: &TenantId,
+    kind: SourceKind,
+    secret: &str,
+    apis: &SourceApis,
+) -> Source {
     store
         .create_source(&NewSource {
             tenant_id: tenant.clone(),
             kind,
             secret: SecretString::from(secret.to_owned()),
             account_id: Some("4c122831efef10ac68b5223dccd6f614".into()),
-            api: None,
+            api: (kind == SourceKind::Kazoo)
+                .then(|| apis.kazoo.clone())
+                .flatten(),
+            zoom: (kind == SourceKind::Zoom)
+                .then(|| apis.zoom.clone())
+                .flatten(),
         })
         .await
         .unwrap()
@@ -54,6 +74,11 @@ fn link(source: &SourceId, id: &str) -> NewUserLink {
 }
 
 pub async fn acme(store: &dyn Storage) -> AcmeTenant {
+    acme_with(store, &SourceApis::default()).await
+}
+
+/// The Acme tenant whose Kazoo and Zoom sources carry `apis`.
+pub async fn acme_with(store: &dyn Storage, apis: &SourceApis) -> AcmeTenant {
     let us = CountryCode::parse("US").unwrap();
     let tenant_id = store
         .create_tenant(&NewTenant {
@@ -63,9 +88,9 @@ pub async fn acme(store: &dyn Storage) -> AcmeTenant {
         .await
         .unwrap()
         .id;
-    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN).await;
-    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET).await;
-    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET).await;
+    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN, apis).await;
+    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET, apis).await;
+    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET, apis).await;
     let user = |email: &str, name: &str, ext: &str, links: Vec<NewUserLink>, admin: bool| NewUser {
         tenant_id: tenant_id.clone(),
         email: EmailAddress::parse(email).unwrap(),
