@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod http;
 pub mod ingest;
 pub mod maintenance;
+pub mod media;
 pub mod metrics;
 pub mod normalizer;
 pub mod oauth;

@@ -264,6 +264,7 @@ fn serve(
             .service(ops::metrics)
             .service(ingest::endpoint::ingest)
             .configure(hooks::routes)
+            .configure(crate::media::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
             .app_data(known_paths.clone())

@@ -17,6 +17,7 @@ mod hardening;
 mod hooks_api;
 mod ingest;
 mod ingest_batch;
+mod media;
 mod oauth;
 mod openapi;
 mod ops;
