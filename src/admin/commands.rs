@@ -322,6 +322,7 @@ pub async fn list_events(
             tenant_id,
             participant: None,
             event_type,
+            number: None,
             limit: args.limit,
         })
         .await?;

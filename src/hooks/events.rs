@@ -2,6 +2,7 @@
 //! `GET /v1/users` (dropdowns).
 
 use super::HookEvent;
+use crate::domain::E164Number;
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::CallEvent;
@@ -22,6 +23,10 @@ pub struct EventsQuery {
     limit: Option<u32>,
     /// `user` (the default): the caller's calls; `tenant`: everyone's (needs `tenant:admin`).
     scope: Option<HookScope>,
+    /// Only events whose caller, callee or line has this number, typed in any format the
+    /// tenant's country reads (`(628) 555-0100`, `+1 628 555 0100`); compared in E.164.
+    #[param(example = "+16285550100")]
+    number: Option<String>,
 }
 
 const DEFAULT_LIMIT: u32 = 25;
@@ -36,7 +41,7 @@ const MAX_LIMIT: u32 = 100;
     responses(
         (status = 200, description = "Call events, newest first", body = [CallEvent]),
         (status = 400, description = "A query parameter is not of its type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`event` is not a call event type (`invalid_event`) or `limit` is out of range (`invalid_limit`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`event` is not a call event type (`invalid_event`), `limit` is out of range (`invalid_limit`) or `number` is not a phone number (`invalid_number`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks a scope this request needs (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The access token cannot be checked right now; retry shortly", body = Problem, content_type = "application/problem+json"),
@@ -72,16 +77,37 @@ pub async fn list_events(
             format!("limit must be 1 to {MAX_LIMIT}"),
         ));
     }
+    let number = match query.number.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(parse_number(&state, &auth, raw).await?),
+    };
     let events = state
         .storage
         .call_events(&EventQuery {
             tenant_id: auth.tenant_id.clone(),
             participant,
             event_type,
+            number,
             limit,
         })
         .await?;
     Ok(HttpResponse::Ok().json(events))
+}
+
+/// `raw` in E.164, read as the tenant's country writes numbers when it has no `+`.
+async fn parse_number(
+    state: &AppState,
+    auth: &Authenticated,
+    raw: &str,
+) -> Result<E164Number, ApiError> {
+    let country = state
+        .storage
+        .tenant(&auth.tenant_id)
+        .await?
+        .map(|t| t.default_country)
+        .unwrap_or_default();
+    E164Number::parse(raw, country)
+        .map_err(|e| ApiError::unprocessable(ProblemCode::InvalidNumber, format!("number: {e}")))
 }
 
 /// A user, for dropdowns.

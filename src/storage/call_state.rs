@@ -8,7 +8,7 @@ use super::bundle::rows_per_statement;
 use super::call_writes::KeyId;
 use super::error::corrupt_json;
 use super::store::{Store, Tx, on_pool, on_tx};
-use crate::domain::{SourceId, TenantId, UserId};
+use crate::domain::{E164Number, SourceId, TenantId, UserId};
 use crate::normalizer::model::EventType;
 use crate::normalizer::{CallEvent, CallState};
 use chrono::{DateTime, Utc};
@@ -40,6 +40,8 @@ pub struct EventQuery {
     /// Only events of calls this user takes part in; `None` for the whole tenant.
     pub participant: Option<UserId>,
     pub event_type: Option<EventType>,
+    /// Only events whose parties or line have this number (E.164).
+    pub number: Option<E164Number>,
     pub limit: u32,
 }
 
@@ -234,6 +236,16 @@ impl CallStore for Store {
             ));
             next += 1;
         }
+        // Numbers are stored as E.164 JSON strings (`from`, `to`, `line`): the quoted form
+        // matches one whole value, and E.164 holds no LIKE wildcard.
+        let number = query
+            .number
+            .as_ref()
+            .map(|n| format!("%\"{}\"%", n.as_str()));
+        if number.is_some() {
+            sql.push_str(&format!(" AND e.payload LIKE ${next}"));
+            next += 1;
+        }
         sql.push_str(&format!(
             " ORDER BY e.occurred_at DESC, e.seq DESC LIMIT ${next}"
         ));
@@ -244,6 +256,9 @@ impl CallStore for Store {
             }
             if let Some(user) = &query.participant {
                 q = q.bind(user.as_str());
+            }
+            if let Some(pattern) = &number {
+                q = q.bind(pattern.as_str());
             }
             q.bind(i64::from(query.limit)).fetch_all(pool).await
         })?;

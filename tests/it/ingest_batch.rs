@@ -131,6 +131,7 @@ async fn story(store: &dyn Storage, tenant: &TenantId) -> Vec<String> {
             tenant_id: tenant.clone(),
             participant: None,
             event_type: None,
+            number: None,
             limit: 1000,
         })
         .await

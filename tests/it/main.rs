@@ -13,6 +13,7 @@ mod click_to_call;
 mod delivery;
 mod disk_full;
 mod durability;
+mod events_number;
 mod hardening;
 mod hooks_api;
 mod ingest;

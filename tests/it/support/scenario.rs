@@ -61,6 +61,7 @@ impl TestApp {
                 tenant_id: tenant.clone(),
                 participant: None,
                 event_type: None,
+                number: None,
                 limit: 500,
             })
             .await
