@@ -7,6 +7,7 @@ mod accounts;
 mod bundle;
 pub mod call_requests;
 pub mod call_state;
+mod call_tx;
 pub mod call_writes;
 pub mod delivery_queue;
 mod error;
@@ -22,7 +23,8 @@ mod store;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
 pub use call_requests::{CallRequest, CallRequestStore, DialRecord, NewCallRequest, RequestStatus};
-pub use call_state::{CallStore, CallTx, EventQuery, RawEventRef, StoredBatch};
+pub use call_state::{CallStore, EventQuery, RawEventRef, StoredBatch};
+pub use call_tx::{CallTx, KeyId};
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
 pub use hooks::{HookScope, HookStatus, HookStore};

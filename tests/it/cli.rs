@@ -1,99 +1,10 @@
 //! The real `ringhook` binary: serve with no configuration, bad settings, admin commands.
 
-use ringhook::config::DatabaseUrl;
-use ringhook::domain::TenantId;
-use ringhook::storage;
+use crate::support::workdir::{BIN, Workdir, stderr};
 use serde_json::Value;
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringhook");
-
-/// A temporary working folder whose SQLite database the admin commands share.
-struct Workdir {
-    dir: TempDir,
-}
-
-impl Workdir {
-    fn new() -> Workdir {
-        Workdir {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/admin.db", self.dir.path().display())
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("RUST_LOG")
-            .env("RINGHOOK_DATABASE_URL", self.database_url())
-            .env("RINGHOOK_PUBLIC_URL", "https://hooks.example.net");
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs a command that must succeed and returns the JSON object it printed.
-    fn ok(&self, args: &[&str]) -> Value {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "{args:?} failed: {}",
-            stderr(&output)
-        );
-        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
-    }
-
-    fn tenant(&self) -> String {
-        self.ok(&["tenant", "create", "--name", "Acme Dental"])["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn user_count(&self, tenant: &str) -> usize {
-        let store = storage::connect(&DatabaseUrl::new(self.database_url()), 1)
-            .await
-            .unwrap();
-        let users = store
-            .users(&TenantId::parse(tenant).unwrap())
-            .await
-            .unwrap();
-        store.close().await;
-        users.len()
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -303,9 +214,7 @@ async fn user_create_links_the_user_and_hashes_the_password_from_stdin() {
     assert_eq!(out["admin"], true);
     assert!(!String::from_utf8_lossy(&output.stdout).contains("correct horse"));
 
-    let store = storage::connect(&DatabaseUrl::new(work.database_url()), 1)
-        .await
-        .unwrap();
+    let store = work.store().await;
     let found = store
         .users_by_email(&ringhook::domain::EmailAddress::parse("alice@acme.example").unwrap())
         .await
@@ -529,7 +438,7 @@ fn unknown_source_kinds_are_refused() {
 
 #[tokio::test]
 async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
-    let app = crate::support::spawn_app_with(ringhook::config::Backend::Sqlite, |s| {
+    let app = crate::support::spawn_stepped_app(ringhook::config::Backend::Sqlite, |s| {
         s.call_settle_seconds = 0
     })
     .await
@@ -565,7 +474,11 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
         "every copy is new: {requests:?}"
     );
 
-    app.wait_for_event(&acme.tenant_id, "call.ended").await;
+    let stored = app.settle_and_list(&acme.tenant_id).await;
+    let ended = stored
+        .iter()
+        .filter(|e| e.event_type.as_str() == "call.ended");
+    assert_eq!(ended.count(), 3, "each copy is a call of its own");
     let mut events = Command::new(BIN);
     events.args([
         "events",
