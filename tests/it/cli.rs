@@ -1,6 +1,6 @@
 //! The real `ringhook` binary: serve with no configuration, bad settings, admin commands.
 
-use crate::support::workdir::{BIN, Workdir, stderr};
+use crate::support::workdir::{BIN, Workdir, source_create, stderr};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -180,7 +180,7 @@ fn tenant_create_refuses_an_unknown_country() {
 async fn user_create_links_the_user_and_hashes_the_password_from_stdin() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]));
     let link = format!(
         "{}:6384e2b2184bcbf58eccf10ca7a6563c",
         source["id"].as_str().unwrap()
@@ -353,16 +353,7 @@ fn client_create_shows_the_secret_once_and_refuses_bad_redirect_uris() {
 fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let kazoo = work.ok(&[
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "kazoo",
-        "--account-id",
-        "4c12",
-    ]);
+    let kazoo = work.ok(&source_create(&tenant, "kazoo", &["--account-id", "4c12"]));
     let secret = kazoo["secret"].as_str().unwrap();
     assert_eq!(
         kazoo["ingest_url"].as_str().unwrap(),
@@ -372,20 +363,15 @@ fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
         )
     );
 
-    let zoom = work.run(&["source", "create", "--tenant", &tenant, "--kind", "zoom"]);
+    let zoom = work.run(&source_create(&tenant, "zoom", &[]));
     assert!(!zoom.status.success());
     assert!(stderr(&zoom).contains("Secret Token"), "{}", stderr(&zoom));
 
-    let zoom = work.ok(&[
-        "source",
-        "create",
-        "--tenant",
+    let zoom = work.ok(&source_create(
         &tenant,
-        "--kind",
         "zoom",
-        "--secret",
-        "zm_test_secret_token_0123456789",
-    ]);
+        &["--secret", "zm_test_secret_token_0123456789"],
+    ));
     assert_eq!(zoom["secret"], "zm_test_secret_token_0123456789");
     assert!(!zoom["ingest_url"].as_str().unwrap().contains("token="));
 }
@@ -394,29 +380,17 @@ fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
 fn source_create_refuses_api_settings_that_are_incomplete_or_malformed() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let half = work.run(&[
-        "source",
-        "create",
-        "--tenant",
+    let half = work.run(&source_create(
         &tenant,
-        "--kind",
         "kazoo",
-        "--api-url",
-        "https://pbx.example.net",
-    ]);
+        &["--api-url", "https://pbx.example.net"],
+    ));
     assert!(!half.status.success());
-    let bad = work.run(&[
-        "source",
-        "create",
-        "--tenant",
+    let bad = work.run(&source_create(
         &tenant,
-        "--kind",
         "kazoo",
-        "--api-url",
-        "pbx",
-        "--api-key",
-        "k",
-    ]);
+        &["--api-url", "pbx", "--api-key", "k"],
+    ));
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--api-url"), "{}", stderr(&bad));
 }
@@ -425,14 +399,7 @@ fn source_create_refuses_api_settings_that_are_incomplete_or_malformed() {
 fn unknown_source_kinds_are_refused() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let output = work.run(&[
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "asterisk9",
-    ]);
+    let output = work.run(&source_create(&tenant, "asterisk9", &[]));
     assert!(!output.status.success());
 }
 
@@ -511,7 +478,7 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
 fn simulate_against_an_unreachable_server_never_prints_the_kazoo_token() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let kazoo = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let kazoo = work.ok(&source_create(&tenant, "kazoo", &[]));
     let secret = kazoo["secret"].as_str().unwrap();
     let fixtures = crate::support::scenario::fixtures("kazoo/inbound_answered");
     let closed = format!("http://127.0.0.1:{}", free_port());
@@ -551,7 +518,7 @@ fn events_refuses_an_unknown_type() {
 fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"])["id"]
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]))["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -596,7 +563,7 @@ fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
 async fn request_logs_never_show_the_secret_in_a_kazoo_ingest_url() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]));
     let ingest_path = format!(
         "/ingest/{}?token={}",
         source["id"].as_str().unwrap(),

@@ -1,6 +1,6 @@
 //! `ringhook source create --kind asterisk|freeswitch` through the real binary.
 
-use crate::support::workdir::Workdir;
+use crate::support::workdir::{Workdir, source_create};
 use ringhook::domain::SourceId;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -10,19 +10,17 @@ async fn an_asterisk_source_keeps_its_address_login_and_the_secret_from_stdin_wi
 {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let args = [
-        "source",
-        "create",
-        "--tenant",
+    let args = source_create(
         &tenant,
-        "--kind",
         "asterisk",
-        "--ami-url",
-        "tcp://pbx.example.net",
-        "--username",
-        "ringhook",
-        "--secret-stdin",
-    ];
+        &[
+            "--ami-url",
+            "tcp://pbx.example.net",
+            "--username",
+            "ringhook",
+            "--secret-stdin",
+        ],
+    );
     let output = work.run_with_stdin(&args, "amp111-secret\n");
     assert!(
         output.status.success(),
@@ -51,17 +49,8 @@ async fn an_asterisk_source_keeps_its_address_login_and_the_secret_from_stdin_wi
 fn a_freeswitch_source_needs_its_esl_url_and_a_password_and_takes_no_username() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let base = [
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "freeswitch",
-    ];
     let with = |extra: &[&str], stdin: &str| {
-        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
-        work.run_with_stdin(&args, stdin)
+        work.run_with_stdin(&source_create(&tenant, "freeswitch", extra), stdin)
     };
     let refused = [
         (with(&["--secret-stdin"], "ClueCon\n"), "--esl-url"),
@@ -96,12 +85,13 @@ fn a_freeswitch_source_needs_its_esl_url_and_a_password_and_takes_no_username() 
         );
     }
     let out = work.ok_with_stdin(
-        &[
-            &base[..],
+        &source_create(
+            &tenant,
+            "freeswitch",
             &["--esl-url", "tcp://fs.example.net", "--secret-stdin"],
-        ]
-        .concat(),
-        "ClueCon\n",
+        ),
+        "ClueCon
+",
     );
     assert_eq!(out["esl_url"], "tcp://fs.example.net:8021");
 }
@@ -110,16 +100,7 @@ fn a_freeswitch_source_needs_its_esl_url_and_a_password_and_takes_no_username() 
 fn webhook_sources_refuse_socket_settings() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let output = work.run(&[
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "kazoo",
-        "--ami-url",
-        "tcp://x",
-    ]);
+    let output = work.run(&source_create(&tenant, "kazoo", &["--ami-url", "tcp://x"]));
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--ami-url"));
 }

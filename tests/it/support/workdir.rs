@@ -109,3 +109,10 @@ impl Workdir {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The arguments of `source create` for a source of `kind` in `tenant`, then `extra`.
+pub fn source_create<'a>(tenant: &'a str, kind: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["source", "create", "--tenant", tenant, "--kind", kind];
+    args.extend_from_slice(extra);
+    args
+}
