@@ -1,7 +1,7 @@
 //! An admin command run from the wrong folder must not quietly create an empty SQLite file
-//! and then answer "no tenant …". Only `serve`, `migrate` and `tenant create` (the first
-//! command of a new deployment) may create the file; every other command refuses, naming
-//! the path it looked for.
+//! and then answer "no tenant …". Only `serve`, `migrate`, `tenant create` and `client
+//! create` (the first commands of a new deployment) may create the file; every other command
+//! refuses, naming the path it looked for.
 
 use crate::config::DatabaseUrl;
 use std::path::PathBuf;

@@ -26,7 +26,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let database = &settings.database_url;
             let may_create = matches!(
                 command,
-                Command::Migrate | Command::Tenant(TenantCommand::Create(_))
+                Command::Migrate
+                    | Command::Tenant(TenantCommand::Create(_))
+                    | Command::Client(ClientCommand::Create(_))
             );
             if !may_create {
                 super::database_guard::refuse_missing_sqlite_file(database)?;

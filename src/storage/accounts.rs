@@ -194,15 +194,14 @@ impl UserStore for Store {
         &self,
         email: &EmailAddress,
     ) -> Result<Vec<UserCredentials>, StoreError> {
-        let rows: Vec<UserRow> =
-            on_pool!(self, |pool| {
-                sqlx::query_as(&format!(
+        let rows: Vec<UserRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE email = $1 AND disabled_at IS NULL ORDER BY id"
         ))
         .bind(email.as_str())
         .fetch_all(pool)
         .await
-            })?;
+        })?;
         rows.into_iter().map(UserRow::into_credentials).collect()
     }
 
