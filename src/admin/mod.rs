@@ -3,6 +3,8 @@
 //! `cli` is the grammar, `dispatch` runs one parsed command, `commands` holds the admin
 //! commands themselves.
 
+pub mod api;
+mod api_wire;
 pub mod cli;
 pub mod commands;
 mod database_guard;
