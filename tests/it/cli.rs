@@ -601,3 +601,4 @@ async fn request_logs_never_show_the_secret_in_a_kazoo_ingest_url() {
         "the secret is in the logs: {logged}"
     );
 }
+mod lifecycle;
