@@ -95,6 +95,9 @@ pub struct Settings {
     /// `GET /v1/media/{id}`: the largest file passed through, in bytes. A larger
     /// `Content-Length` is refused up front; a body that runs past the cap is cut.
     pub media_max_bytes: u64,
+    /// After `source rotate-secret`, how long the previous secret still verifies, so the PBX
+    /// can be switched to the new one without losing events (0: it stops at once).
+    pub source_secret_grace_hours: u64,
 }
 
 impl Default for Settings {
@@ -120,6 +123,7 @@ impl Default for Settings {
             delivery_retry_schedule_seconds: None,
             hook_disable_after_hours: 120,
             retention_days: 30,
+            source_secret_grace_hours: 24,
             ingest_dedupe_days: 7,
             oauth_access_token_seconds: 3600,
             oauth_code_seconds: 60,
@@ -262,7 +266,12 @@ impl Settings {
     /// Upper bounds on durations that become `chrono` deltas or deadlines, whose arithmetic
     /// panics on overflow: far above any sensible value, far below the overflow.
     fn validate_time_ranges(&self) -> Result<(), ConfigError> {
-        let limits: [(&str, u64, u64); 5] = [
+        let limits: [(&str, u64, u64); 6] = [
+            (
+                "source_secret_grace_hours",
+                self.source_secret_grace_hours,
+                8_784,
+            ),
             ("call_stale_minutes", self.call_stale_minutes, 527_040),
             (
                 "hook_disable_after_hours",

@@ -265,6 +265,7 @@ fn serve(
             .service(ingest::endpoint::ingest)
             .configure(hooks::routes)
             .configure(crate::media::routes)
+            .configure(crate::admin::api::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
             .app_data(known_paths.clone())

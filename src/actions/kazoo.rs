@@ -123,6 +123,8 @@ mod tests {
             }),
             zoom: None,
             created_at: chrono::Utc::now(),
+            disabled_at: None,
+            previous_secret: None,
         }
     }
 

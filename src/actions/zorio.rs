@@ -80,6 +80,8 @@ mod tests {
             }),
             zoom: None,
             created_at: chrono::Utc::now(),
+            disabled_at: None,
+            previous_secret: None,
         };
         let us = CountryCode::default();
         let to = E164Number::parse("+12125550199", us).unwrap();

@@ -10,10 +10,11 @@ use super::{
 use crate::domain::{ClientId, EmailAddress, SourceId, TenantId, UserId};
 use secrecy::ExposeSecret;
 
-const USER_COLUMNS: &str =
-    "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at";
-const SOURCE_COLUMNS: &str = "id, tenant_id, kind, secret, account_id, api_url, api_key, \
-     zoom_account_id, zoom_client_id, zoom_client_secret, zoom_oauth_url, created_at";
+const USER_COLUMNS: &str = "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at, \
+     disabled_at";
+const SOURCE_COLUMNS: &str = "id, tenant_id, kind, secret, account_id, api_url, api_key, created_at, disabled_at, \
+     previous_secret, previous_secret_until, zoom_account_id, zoom_client_id, zoom_client_secret, \
+     zoom_oauth_url";
 
 #[async_trait::async_trait]
 pub trait TenantStore {
@@ -194,12 +195,14 @@ impl UserStore for Store {
         &self,
         email: &EmailAddress,
     ) -> Result<Vec<UserCredentials>, StoreError> {
-        let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email = $1 ORDER BY id"
+        let rows: Vec<UserRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1 AND disabled_at IS NULL ORDER BY id"
         ))
         .bind(email.as_str())
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         rows.into_iter().map(UserRow::into_credentials).collect()
     }
 
