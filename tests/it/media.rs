@@ -343,7 +343,71 @@ async fn a_file_over_the_size_cap_is_refused(backend: Backend) {
     assert_eq!(problem["code"], "payload_too_large");
 }
 
+const ZOOM_VOICEMAIL: &str = "https://zoom.us/v2/phone/recording/download/8b1f0c3e9d2a4b7c";
+
+async fn a_zoom_voicemail_streams_with_the_apps_bearer_token(backend: Backend) {
+    let Some(app) = app(backend, |s| s.allow_private_targets = true).await else {
+        return;
+    };
+    let pbx = Receiver::start().await;
+    let apis = SourceApis {
+        kazoo: None,
+        zoom: Some(ringhook::storage::ZoomApp {
+            account_id: "zoomAcct42".into(),
+            client_id: "zoomClient7".into(),
+            client_secret: SecretString::from("zoom-client-secret-9".to_owned()),
+            oauth_url: WebUrl::parse(&pbx.address).unwrap(),
+        }),
+    };
+    let acme = acme_with(app.db.store.as_ref(), &apis).await;
+    for request in crate::support::scenario::requests(&acme.zoom, "zoom/inbound_missed_voicemail") {
+        let body = String::from_utf8(request.body.clone())
+            .unwrap()
+            .replace(ZOOM_VOICEMAIL, &pbx.url("/vm/8b1f0c3e9d2a4b7c"));
+        let signed = signed_request(
+            ringhook::domain::SourceKind::Zoom,
+            crate::support::tenant::ZOOM_SECRET,
+            body.into_bytes(),
+            chrono::Utc::now(),
+        );
+        let answer = app.post_ingest(&acme.zoom, &signed).await;
+        assert_eq!(answer.status(), 200, "{}", request.file);
+    }
+    let url = media_url(&app, &acme, "call.voicemail", "/voicemail/media/url").await;
+    assert!(
+        !url.contains("8b1f0c3e9d2a4b7c"),
+        "the source's URL stays private: {url}"
+    );
+    let path = url
+        .split_once("/v1/")
+        .map(|(_, p)| format!("/v1/{p}"))
+        .unwrap();
+    let token = bearer(&app, &acme.tenant_id, &acme.alice, "calls:read").await;
+    pbx.reply_with([
+        Reply::status(200)
+            .with_header("content-type", "application/json")
+            .with_body(r#"{"access_token":"zm-bearer","token_type":"bearer","expires_in":3599}"#),
+        Reply::status(200)
+            .with_header("content-type", "audio/mpeg")
+            .with_body("zoom-voicemail-audio"),
+    ]);
+    let got = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.text().await.unwrap(), "zoom-voicemail-audio");
+    let seen = pbx.requests();
+    assert_eq!(seen[0].path, "/oauth/token");
+    assert_eq!(seen[1].path, "/vm/8b1f0c3e9d2a4b7c");
+    assert_eq!(seen[1].header("authorization"), Some("Bearer zm-bearer"));
+}
+
 for_each_backend!(
+    a_zoom_voicemail_streams_with_the_apps_bearer_token,
     a_kazoo_voicemail_streams_with_the_account_token,
     a_user_who_cannot_see_the_call_gets_404,
     a_payload_url_to_a_private_address_is_refused,
