@@ -377,6 +377,41 @@ fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
 }
 
 #[test]
+fn source_create_takes_a_zoom_apps_secret_from_stdin_and_never_prints_it() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let flags = [
+        "--secret",
+        "zm_test_secret_token_0123456789",
+        "--zoom-account-id",
+        "zoomAcct42",
+        "--zoom-client-id",
+        "zoomClient7",
+        "--zoom-client-secret-stdin",
+    ];
+    let output = work.run_with_stdin(&source_create(&tenant, "zoom", &flags), "s3cr3t-zoom-app\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(!printed.contains("s3cr3t-zoom-app"), "{printed}");
+    let zoom: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(zoom["zoom_app"]["account_id"], "zoomAcct42");
+    assert_eq!(zoom["zoom_app"]["client_id"], "zoomClient7");
+
+    let empty = work.run_with_stdin(&source_create(&tenant, "zoom", &flags), "\n");
+    assert!(!empty.status.success());
+    assert!(stderr(&empty).contains("empty"), "{}", stderr(&empty));
+    let mut kazoo_flags = flags.to_vec();
+    kazoo_flags.drain(..2);
+    let kazoo = work.run_with_stdin(&source_create(&tenant, "kazoo", &kazoo_flags), "x\n");
+    assert!(!kazoo.status.success());
+    assert!(stderr(&kazoo).contains("--zoom-*"), "{}", stderr(&kazoo));
+}
+
+#[test]
 fn source_create_refuses_api_settings_that_are_incomplete_or_malformed() {
     let work = Workdir::new();
     let tenant = work.tenant();
