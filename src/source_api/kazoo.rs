@@ -1,7 +1,8 @@
 //! Kazoo's Crossbar API (2600hz "Account API Authentication", "Authenticating Requests"): the
 //! account's API key is traded for an auth token with `PUT /v2/api_auth`, and every other request
 //! carries that token in `X-Auth-Token`. Tokens live about an hour after their last use, so a
-//! cached one is also dropped on the first 401.
+//! cached one is also dropped on the first 401. When Crossbar refuses the key as an API key,
+//! the key is sent as the token itself, as click-to-call does.
 
 use super::SourceApiError;
 use super::tokens::Token;
@@ -77,6 +78,15 @@ pub async fn auth_token(http: &reqwest::Client, api: &PbxApi) -> Result<Token, S
         value: SecretString::from(token.to_owned()),
         lifetime: TOKEN_LIFETIME,
     })
+}
+
+/// The configured key used directly as the auth token, for an operator who set `--api-key` to
+/// a token rather than an account API key (as click-to-call uses it).
+pub fn key_as_token(api: &PbxApi) -> Token {
+    Token {
+        value: api.key.clone(),
+        lifetime: TOKEN_LIFETIME,
+    }
 }
 
 #[cfg(test)]

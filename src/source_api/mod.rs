@@ -238,7 +238,15 @@ impl SourceApi {
             .get(&source.id, Instant::now(), || async {
                 let fetch = async {
                     match credential {
-                        Credential::Kazoo(api) => kazoo::auth_token(&self.trusted, api).await,
+                        Credential::Kazoo(api) => match kazoo::auth_token(&self.trusted, api).await
+                        {
+                            // Click-to-call sends `--api-key` as the token itself: a key that
+                            // Crossbar does not take as an account API key is used that way.
+                            Err(SourceApiError::TokenRefused(400 | 401 | 403)) => {
+                                Ok(kazoo::key_as_token(api))
+                            }
+                            other => other,
+                        },
                         Credential::Zoom(app) => zoom::access_token(&self.trusted, app).await,
                     }
                 };

@@ -162,6 +162,41 @@ async fn a_kazoo_api_key_is_traded_for_an_auth_token(backend: Backend) {
     assert_eq!(seen[1].header("x-auth-token"), Some("kz-token"));
 }
 
+async fn a_kazoo_key_that_is_not_an_api_key_is_sent_as_the_token(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let pbx = Receiver::start().await;
+    let apis = SourceApis {
+        kazoo: Some(PbxApi {
+            url: WebUrl::parse(&pbx.address).unwrap(),
+            key: SecretString::from("an-auth-token-already".to_owned()),
+        }),
+        ..SourceApis::default()
+    };
+    let acme = acme_with(app.db.store.as_ref(), &apis).await;
+    let source = app.db.store.source(&acme.kazoo.id).await.unwrap().unwrap();
+    pbx.reply_with([Reply::status(401), Reply::status(200).with_body("mp3")]);
+    let got = app
+        .state
+        .source_api
+        .kazoo(
+            &source,
+            Method::GET,
+            "accounts/a1/vmboxes/b1/messages/m1/raw",
+            HeaderMap::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.text().await.unwrap(), "mp3");
+    let seen = pbx.requests();
+    assert_eq!(seen[0].path, "/v2/api_auth");
+    assert_eq!(
+        seen[1].header("x-auth-token"),
+        Some("an-auth-token-already")
+    );
+}
+
 async fn a_zoom_token_is_never_sent_to_another_host(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |s| {
         s.allow_private_targets = true;
@@ -196,5 +231,6 @@ for_each_backend!(
     a_zoom_token_is_fetched_once_with_basic_credentials_and_reused,
     a_refused_zoom_token_is_replaced_once,
     a_kazoo_api_key_is_traded_for_an_auth_token,
+    a_kazoo_key_that_is_not_an_api_key_is_sent_as_the_token,
     a_zoom_token_is_never_sent_to_another_host,
 );
