@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod pbx;
 pub mod pipeline;
+pub mod reconcile;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
