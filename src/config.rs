@@ -89,6 +89,14 @@ pub struct Settings {
     pub click_to_call_ring_seconds: u64,
     /// Click-to-call: calls one user may place per minute (bursts up to this many), against abuse.
     pub click_to_call_per_minute: u32,
+    /// Reconciliation: how often each source's call history is read (seconds; 0 turns the
+    /// sweeper off). Each sweep overlaps the previous one, so nothing between two is missed.
+    pub reconcile_interval_seconds: u64,
+    /// Reconciliation: how far behind now a sweep's window ends (seconds), so live events had
+    /// their chance (and the PBX its time to write the record) before history is trusted.
+    pub reconcile_lag_seconds: u64,
+    /// Reconciliation: each history API request's timeout (seconds).
+    pub reconcile_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -124,6 +132,9 @@ impl Default for Settings {
             click_to_call_timeout_seconds: 35,
             click_to_call_ring_seconds: 20,
             click_to_call_per_minute: 10,
+            reconcile_interval_seconds: 15 * 60,
+            reconcile_lag_seconds: 10 * 60,
+            reconcile_timeout_seconds: 30,
         }
     }
 }
@@ -309,6 +320,9 @@ impl Settings {
         }
         if self.click_to_call_per_minute == 0 {
             return Err(invalid("click_to_call_per_minute", "must be at least 1"));
+        }
+        if self.reconcile_timeout_seconds == 0 {
+            return Err(invalid("reconcile_timeout_seconds", "must be at least 1"));
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 mod dispatch;
+pub mod reconcile;
 pub mod simulate;
 pub mod socket_source;
 

@@ -23,4 +23,6 @@ pub struct AppState {
     pub oauth: Arc<OAuthServer>,
     /// The socket sources this process holds, for `/readyz` detail.
     pub pbx: Arc<crate::pbx::status::PbxStatus>,
+    /// How each source's history reads go, for `/readyz` detail and `/metrics`.
+    pub reconcile: Arc<crate::reconcile::status::ReconcileStatus>,
 }

@@ -5,7 +5,7 @@
 
 use super::apply;
 use super::unit_of_work::{NextState, UnitOfWork};
-use crate::normalizer::{CallEvent, CallState, Directory, NormalizerConfig};
+use crate::normalizer::{CallEvent, CallState, NormalizerConfig, StaticDirectory};
 use crate::reconcile::record::HistoryRecord;
 use crate::reconcile::rules::{self, SourceRef, Verdict};
 use crate::storage::{RawEventRef, Source, Storage, StoreError};
@@ -41,7 +41,7 @@ impl HistoryOutcome {
 pub async fn apply_history(
     store: &dyn Storage,
     source: &Source,
-    directory: &dyn Directory,
+    directory: &StaticDirectory,
     config: &NormalizerConfig,
     records: &[HistoryRecord],
     now: DateTime<Utc>,

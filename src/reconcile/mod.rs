@@ -10,3 +10,8 @@ pub mod http;
 pub mod kazoo;
 pub mod record;
 pub mod rules;
+#[cfg(test)]
+mod rules_tests;
+pub mod run;
+pub mod status;
+pub mod sweeper;

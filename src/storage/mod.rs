@@ -19,6 +19,7 @@ pub mod pbx_sockets;
 mod retention;
 mod rows;
 mod store;
+pub mod watermarks;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
 pub use call_requests::{CallRequest, CallRequestStore, DialRecord, NewCallRequest, RequestStatus};
@@ -32,6 +33,7 @@ pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
 pub use store::Store;
+pub use watermarks::WatermarkStore;
 
 use crate::config::{Backend, DatabaseUrl};
 use async_trait::async_trait;
@@ -51,6 +53,7 @@ pub trait Storage:
     + DeliveryQueue
     + Retention
     + PbxSocketStore
+    + WatermarkStore
     + Send
     + Sync
 {
