@@ -112,7 +112,7 @@ impl Reconciler<'_> {
             let outcome = apply_history(
                 self.store,
                 source,
-                &*directory,
+                &directory,
                 self.config,
                 &records,
                 now,

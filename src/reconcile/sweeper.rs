@@ -75,6 +75,10 @@ impl Sweeper {
             let Some(source) = self.store.source(&id).await? else {
                 continue;
             };
+            // A source without history credentials (webhooks only) has nothing to sweep.
+            if Reader::for_source(self.client.clone(), &source, now, now).is_err() {
+                continue;
+            }
             let swept_to = self
                 .store
                 .swept_to(&id)

@@ -23,6 +23,7 @@ mod ops;
 mod outage;
 mod pbx;
 mod receiver;
+mod reconcile;
 mod scenarios;
 mod slow_receivers;
 mod storage_contract;

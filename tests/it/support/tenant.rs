@@ -4,7 +4,7 @@
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, SourceId, SourceKind, TenantId, UserId,
 };
-use ringhook::storage::{NewSource, NewTenant, NewUser, NewUserLink, Source, Storage};
+use ringhook::storage::{NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Source, Storage};
 use secrecy::SecretString;
 
 pub const ZOOM_SECRET: &str = "zm_test_secret_token_0123456789";
@@ -33,14 +33,20 @@ impl AcmeTenant {
     }
 }
 
-async fn source(store: &dyn Storage, tenant: &TenantId, kind: SourceKind, secret: &str) -> Source {
+async fn source(
+    store: &dyn Storage,
+    tenant: &TenantId,
+    kind: SourceKind,
+    secret: &str,
+    api: Option<PbxApi>,
+) -> Source {
     store
         .create_source(&NewSource {
             tenant_id: tenant.clone(),
             kind,
             secret: SecretString::from(secret.to_owned()),
             account_id: Some("4c122831efef10ac68b5223dccd6f614".into()),
-            api: None,
+            api,
         })
         .await
         .unwrap()
@@ -54,6 +60,11 @@ fn link(source: &SourceId, id: &str) -> NewUserLink {
 }
 
 pub async fn acme(store: &dyn Storage) -> AcmeTenant {
+    acme_with_kazoo_api(store, None).await
+}
+
+/// The Acme tenant, its Kazoo source reaching the API (and call history) at `api`.
+pub async fn acme_with_kazoo_api(store: &dyn Storage, api: Option<PbxApi>) -> AcmeTenant {
     let us = CountryCode::parse("US").unwrap();
     let tenant_id = store
         .create_tenant(&NewTenant {
@@ -63,9 +74,9 @@ pub async fn acme(store: &dyn Storage) -> AcmeTenant {
         .await
         .unwrap()
         .id;
-    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN).await;
-    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET).await;
-    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET).await;
+    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN, api).await;
+    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET, None).await;
+    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET, None).await;
     let user = |email: &str, name: &str, ext: &str, links: Vec<NewUserLink>, admin: bool| NewUser {
         tenant_id: tenant_id.clone(),
         email: EmailAddress::parse(email).unwrap(),
