@@ -97,6 +97,12 @@ pub struct Settings {
     pub reconcile_lag_seconds: u64,
     /// Reconciliation: each history API request's timeout (seconds).
     pub reconcile_timeout_seconds: u64,
+    /// `GET /v1/media/{id}`: how long the source may take to answer (and to get a token), and
+    /// the longest silence while the file streams. A stalled download is cut, not waited on.
+    pub media_timeout_seconds: u64,
+    /// `GET /v1/media/{id}`: the largest file passed through, in bytes. A larger
+    /// `Content-Length` is refused up front; a body that runs past the cap is cut.
+    pub media_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -135,6 +141,8 @@ impl Default for Settings {
             reconcile_interval_seconds: 15 * 60,
             reconcile_lag_seconds: 10 * 60,
             reconcile_timeout_seconds: 30,
+            media_timeout_seconds: 30,
+            media_max_bytes: 200 * 1024 * 1024,
         }
     }
 }
@@ -251,6 +259,12 @@ impl Settings {
             ));
         }
         self.validate_click_to_call()?;
+        if !(1..=3600).contains(&self.media_timeout_seconds) {
+            return Err(invalid("media_timeout_seconds", "must be 1 to 3600"));
+        }
+        if self.media_max_bytes == 0 {
+            return Err(invalid("media_max_bytes", "must be at least 1"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_filter)
             .map_err(|e| invalid("log_filter", &e.to_string()))?;
         Ok(())
@@ -445,6 +459,16 @@ impl Settings {
             allow_private: self.allow_private_targets,
             allow_http: self.allow_http_targets,
             allow_list: self.allowed_target_networks.clone(),
+        }
+    }
+
+    /// Limits on calls into the sources' APIs (media downloads).
+    pub fn source_api_timeouts(&self) -> crate::source_api::ApiTimeouts {
+        let limit = Duration::from_secs(self.media_timeout_seconds);
+        crate::source_api::ApiTimeouts {
+            connect: limit.min(Duration::from_secs(10)),
+            answer: limit,
+            read: limit,
         }
     }
 

@@ -88,8 +88,16 @@ impl Application {
             crate::reconcile::status::ReconcileStatus::new(metrics.registry())
                 .context("cannot register reconciliation metrics")?,
         );
+        let source_api = Arc::new(
+            crate::source_api::SourceApi::new(
+                settings.target_policy(),
+                settings.source_api_timeouts(),
+            )
+            .context("cannot build the source API client")?,
+        );
         let state = web::Data::new(AppState {
             reconcile,
+            source_api,
             ingest: IngestWriter::start(storage.clone(), settings.normalizer())
                 .context("cannot start the ingest writer")?,
             storage,
@@ -288,6 +296,7 @@ fn serve(
             .service(ops::metrics)
             .service(ingest::endpoint::ingest)
             .configure(hooks::routes)
+            .configure(crate::media::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
             .app_data(known_paths.clone())

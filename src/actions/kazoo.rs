@@ -121,6 +121,7 @@ mod tests {
                 url: WebUrl::parse(api_url).unwrap(),
                 key: SecretString::from("kazoo-api-key-123"),
             }),
+            zoom: None,
             created_at: chrono::Utc::now(),
         }
     }

@@ -49,6 +49,7 @@ mod tests {
             secret: SecretString::from("zoom-secret"),
             account_id: None,
             api: None,
+            zoom: None,
             created_at: chrono::Utc::now(),
         };
         let to = E164Number::parse("+12125550199", CountryCode::default()).unwrap();

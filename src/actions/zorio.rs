@@ -78,6 +78,7 @@ mod tests {
                 url: WebUrl::parse("https://acme.zorio.example/").unwrap(),
                 key: SecretString::from("zorio-key"),
             }),
+            zoom: None,
             created_at: chrono::Utc::now(),
         };
         let us = CountryCode::default();

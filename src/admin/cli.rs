@@ -220,6 +220,20 @@ pub struct SourceCreate {
     /// shows in the process list or the shell history.
     #[arg(long, conflicts_with = "secret")]
     pub secret_stdin: bool,
+    /// Zoom Server-to-Server OAuth app: the Zoom account id (kind zoom). With the client id
+    /// and secret, ringhook can download voicemail and recording audio.
+    #[arg(long, requires_all = ["zoom_client_id", "zoom_client_secret_stdin"])]
+    pub zoom_account_id: Option<String>,
+    /// Zoom Server-to-Server OAuth app: the client id (requires --zoom-account-id).
+    #[arg(long, requires = "zoom_account_id")]
+    pub zoom_client_id: Option<String>,
+    /// Read the Zoom app's client secret from the first line of stdin, so it never shows in
+    /// the process list or the shell history (requires --zoom-account-id).
+    #[arg(long, requires = "zoom_account_id", conflicts_with = "secret_stdin")]
+    pub zoom_client_secret_stdin: bool,
+    /// Where Zoom tokens are asked for; `https://zoom.us` unless set (a test double).
+    #[arg(long, value_name = "URL", requires = "zoom_account_id")]
+    pub zoom_oauth_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

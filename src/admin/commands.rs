@@ -213,6 +213,7 @@ pub async fn create_source(
     args: &SourceCreate,
     public_base: &str,
 ) -> Result<Value, AdminError> {
+    let zoom = super::zoom_source::zoom_app(args, &mut std::io::stdin().lock())?;
     if args.kind.is_socket() {
         let mut stdin = std::io::stdin().lock();
         return super::socket_source::create(store, args, &mut stdin).await;
@@ -251,6 +252,7 @@ pub async fn create_source(
         secret: SecretString::from(secret),
         account_id: args.account_id.clone(),
         api,
+        zoom,
     };
     let source = store.create_source(&new).await?;
     let secret = source.secret.expose_secret();
@@ -259,7 +261,14 @@ pub async fn create_source(
         SourceKind::Kazoo => format!("{public_base}/ingest/{}?token={secret}", source.id),
         _ => format!("{public_base}/ingest/{}", source.id),
     };
-    Ok(json!({"id": source.id, "kind": source.kind, "ingest_url": ingest_url, "secret": secret}))
+    Ok(json!({
+        "id": source.id,
+        "kind": source.kind,
+        "ingest_url": ingest_url,
+        "secret": secret,
+        // Whether audio can be fetched with a Zoom app; its secret is never echoed.
+        "zoom_app": source.zoom.as_ref().map(|z| json!({"account_id": z.account_id, "client_id": z.client_id})),
+    }))
 }
 
 fn source_id(raw: &str) -> Result<SourceId, AdminError> {

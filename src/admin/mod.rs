@@ -9,6 +9,7 @@ mod dispatch;
 pub mod reconcile;
 pub mod simulate;
 pub mod socket_source;
+pub mod zoom_source;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;

@@ -103,6 +103,7 @@ pub async fn create(
             secret: SecretString::from(secret),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await?;
     store

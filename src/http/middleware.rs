@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, HttpMessage, ResponseError, web};
 use std::time::Instant;
 
 /// Counts requests by route pattern (never the raw path, so ids do not explode label sets).
@@ -37,6 +37,11 @@ pub async fn record_metrics(
     result
 }
 
+/// Marks a request that arrived as `HEAD`, for the handlers that can answer one more cheaply
+/// than a `GET` (media asks its source for headers only).
+#[derive(Clone, Copy, Debug)]
+pub struct AskedHead;
+
 /// Serves `HEAD` as `GET` (RFC 9110 §9.3.2): health checks and link checkers get the GET's status
 /// and headers. The HTTP layer noted the request was `HEAD` when it read it, so no body is sent.
 pub async fn head_as_get(
@@ -45,6 +50,7 @@ pub async fn head_as_get(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(AskedHead);
     }
     next.call(req).await
 }

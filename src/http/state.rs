@@ -25,4 +25,6 @@ pub struct AppState {
     pub pbx: Arc<crate::pbx::status::PbxStatus>,
     /// How each source's history reads go, for `/readyz` detail and `/metrics`.
     pub reconcile: Arc<crate::reconcile::status::ReconcileStatus>,
+    /// Calls into the sources' own APIs with their stored credentials (media downloads).
+    pub source_api: Arc<crate::source_api::SourceApi>,
 }

@@ -40,6 +40,7 @@ use utoipa::{Modify, OpenApi, Path};
         crate::hooks::deliveries::of_hook,
         crate::hooks::deliveries::retry,
         crate::hooks::events::list_events,
+        crate::media::media,
         crate::hooks::events::list_users,
         crate::actions::api::place,
         crate::actions::api::get,

@@ -12,8 +12,8 @@ use secrecy::ExposeSecret;
 
 const USER_COLUMNS: &str =
     "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at";
-const SOURCE_COLUMNS: &str =
-    "id, tenant_id, kind, secret, account_id, api_url, api_key, created_at";
+const SOURCE_COLUMNS: &str = "id, tenant_id, kind, secret, account_id, api_url, api_key, \
+     zoom_account_id, zoom_client_id, zoom_client_secret, zoom_oauth_url, created_at";
 
 #[async_trait::async_trait]
 pub trait TenantStore {
@@ -222,9 +222,10 @@ impl SourceStore for Store {
         let inserted = on_pool!(self, |pool| {
             sqlx::query_as::<_, SourceRow>(&format!(
                 "INSERT INTO sources (id, tenant_id, kind, secret, account_id, \
-                 api_url, api_key, created_at) \
-                 SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM tenants WHERE id = $8 \
-                 RETURNING {SOURCE_COLUMNS}"
+                 api_url, api_key, zoom_account_id, zoom_client_id, zoom_client_secret, \
+                 zoom_oauth_url, created_at) \
+                 SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM tenants \
+                 WHERE id = $12 RETURNING {SOURCE_COLUMNS}"
             ))
             .bind(SourceId::generate().as_str())
             .bind(new.kind.as_str())
@@ -232,6 +233,10 @@ impl SourceStore for Store {
             .bind(new.account_id.as_deref())
             .bind(new.api.as_ref().map(|a| a.url.as_str()))
             .bind(new.api.as_ref().map(|a| a.key.expose_secret()))
+            .bind(new.zoom.as_ref().map(|z| z.account_id.as_str()))
+            .bind(new.zoom.as_ref().map(|z| z.client_id.as_str()))
+            .bind(new.zoom.as_ref().map(|z| z.client_secret.expose_secret()))
+            .bind(new.zoom.as_ref().map(|z| z.oauth_url.as_str()))
             .bind(chrono::Utc::now())
             .bind(new.tenant_id.as_str())
             .fetch_optional(pool)

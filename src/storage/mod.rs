@@ -11,6 +11,7 @@ pub mod call_writes;
 pub mod delivery_queue;
 mod error;
 pub mod hooks;
+pub mod media;
 mod models;
 mod oauth;
 mod oauth_models;
@@ -27,6 +28,7 @@ pub use call_state::{CallStore, CallTx, EventQuery, RawEventRef, StoredBatch};
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
 pub use hooks::{HookScope, HookStatus, HookStore};
+pub use media::{MediaFile, MediaStore};
 pub use models::*;
 pub use oauth::OAuthStore;
 pub use oauth_models::*;
@@ -54,6 +56,7 @@ pub trait Storage:
     + Retention
     + PbxSocketStore
     + WatermarkStore
+    + MediaStore
     + Send
     + Sync
 {

@@ -94,6 +94,8 @@ pub struct Source {
     /// The PBX's own account id (Kazoo account, Zoom account), needed to place calls.
     pub account_id: Option<String>,
     pub api: Option<PbxApi>,
+    /// Zoom sources: the Server-to-Server OAuth app that downloads voicemail and recordings.
+    pub zoom: Option<ZoomApp>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -104,6 +106,23 @@ pub struct PbxApi {
     pub key: SecretString,
 }
 
+/// A Zoom Server-to-Server OAuth app (Zoom "Using a Server-to-Server OAuth app"): ringhook
+/// trades these for a short-lived access token to download voicemail and recording files.
+/// The client secret is wrapped so it never prints.
+#[derive(Clone, Debug)]
+pub struct ZoomApp {
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Where tokens are asked for: [`ZoomApp::OAUTH_URL`] unless overridden (tests).
+    pub oauth_url: WebUrl,
+}
+
+impl ZoomApp {
+    /// Zoom's authorization server.
+    pub const OAUTH_URL: &'static str = "https://zoom.us";
+}
+
 #[derive(Clone, Debug)]
 pub struct NewSource {
     pub tenant_id: TenantId,
@@ -111,6 +130,7 @@ pub struct NewSource {
     pub secret: SecretString,
     pub account_id: Option<String>,
     pub api: Option<PbxApi>,
+    pub zoom: Option<ZoomApp>,
 }
 
 /// A registered OAuth client. Only a SHA-256 hash of its (high-entropy) secret is kept.

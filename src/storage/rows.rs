@@ -113,6 +113,10 @@ pub(super) struct SourceRow {
     pub account_id: Option<String>,
     pub api_url: Option<String>,
     pub api_key: Option<String>,
+    pub zoom_account_id: Option<String>,
+    pub zoom_client_id: Option<String>,
+    pub zoom_client_secret: Option<String>,
+    pub zoom_oauth_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -126,6 +130,22 @@ impl TryFrom<SourceRow> for Source {
             }),
             _ => None,
         };
+        let zoom = match (
+            row.zoom_account_id,
+            row.zoom_client_id,
+            row.zoom_client_secret,
+        ) {
+            (Some(account_id), Some(client_id), Some(secret)) => {
+                let raw = row.zoom_oauth_url.as_deref().unwrap_or(ZoomApp::OAUTH_URL);
+                Some(ZoomApp {
+                    account_id,
+                    client_id,
+                    client_secret: SecretString::from(secret),
+                    oauth_url: WebUrl::parse(raw).map_err(|_| corrupt("zoom oauth url", raw))?,
+                })
+            }
+            _ => None,
+        };
         Ok(Source {
             id: source_id(&row.id)?,
             tenant_id: tenant_id(&row.tenant_id)?,
@@ -136,6 +156,7 @@ impl TryFrom<SourceRow> for Source {
             secret: SecretString::from(row.secret),
             account_id: row.account_id,
             api,
+            zoom,
             created_at: row.created_at,
         })
     }

@@ -42,6 +42,7 @@ fn every_public_endpoint_is_described() {
         ("post", "/v1/deliveries/{id}/retry"),
         ("get", "/v1/events"),
         ("get", "/v1/users"),
+        ("get", "/v1/media/{id}"),
         ("post", "/v1/calls"),
         ("get", "/v1/calls/{id}"),
         ("get", "/healthz"),

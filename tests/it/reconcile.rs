@@ -5,7 +5,7 @@ use crate::support::kazoo_history::{
     API_KEY, Fault, GREGORIAN, KazooHistory, answered_call, missed_call,
 };
 use crate::support::scenario::requests;
-use crate::support::tenant::{AcmeTenant, acme_with_kazoo_api};
+use crate::support::tenant::{AcmeTenant, SourceApis, acme_with};
 use crate::support::{TestApp, spawn_stepped_app};
 use chrono::{DateTime, Utc};
 use ringhook::config::Backend;
@@ -45,7 +45,11 @@ async fn setup(backend: Backend) -> Option<Setup> {
         url: WebUrl::parse(&history.address).unwrap(),
         key: SecretString::from(API_KEY.to_owned()),
     };
-    let acme = acme_with_kazoo_api(app.db.store.as_ref(), Some(api)).await;
+    let apis = SourceApis {
+        kazoo: Some(api),
+        zoom: None,
+    };
+    let acme = acme_with(app.db.store.as_ref(), &apis).await;
     Some(Setup { app, history, acme })
 }
 

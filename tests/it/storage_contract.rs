@@ -100,6 +100,7 @@ async fn source(store: &dyn Storage, tenant: &TenantId, kind: SourceKind) -> Sou
             secret: SecretString::from("a-source-secret-0123456789".to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap()
@@ -266,6 +267,7 @@ async fn a_source_keeps_its_secret_and_api_settings(store: &dyn Storage) {
                 url: WebUrl::parse("https://pbx.example.net:8443/v2").unwrap(),
                 key: SecretString::from("api-key-xyz".to_owned()),
             }),
+            zoom: None,
         })
         .await
         .unwrap();
@@ -288,6 +290,7 @@ async fn a_source_for_an_unknown_tenant_is_refused(store: &dyn Storage) {
             secret: SecretString::from("zorio-secret-0123456789".to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await;
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");

@@ -207,6 +207,7 @@ async fn source(
                 url: WebUrl::parse(url).unwrap(),
                 key: SecretString::from(key.to_owned()),
             }),
+            zoom: None,
         })
         .await
         .unwrap()

@@ -27,6 +27,7 @@ async fn stored_request(store: &dyn Storage) -> CallRequest {
             secret: SecretString::from("s".to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap()

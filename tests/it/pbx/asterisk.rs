@@ -33,6 +33,7 @@ async fn connected(asterisk: &Asterisk, secret: &str) -> (TestApp, AcmeTenant, S
             secret: SecretString::from(secret.to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap();

@@ -80,6 +80,7 @@ async fn freeswitch_source(store: &dyn Storage, tenant: &TenantId, port: u16) ->
             secret: SecretString::from(PASSWORD.to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap();
@@ -211,6 +212,7 @@ async fn a_wrong_password_is_reported_in_readyz_and_retried_with_backoff() {
             secret: SecretString::from("not-the-password".to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap();

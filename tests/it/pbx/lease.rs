@@ -20,6 +20,7 @@ async fn socket_source(store: &dyn Storage) -> ringhook::domain::SourceId {
             secret: SecretString::from("s3cret".to_owned()),
             account_id: None,
             api: None,
+            zoom: None,
         })
         .await
         .unwrap();

@@ -4,7 +4,9 @@
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, SourceId, SourceKind, TenantId, UserId,
 };
-use ringhook::storage::{NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Source, Storage};
+use ringhook::storage::{
+    NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Source, Storage, ZoomApp,
+};
 use secrecy::SecretString;
 
 pub const ZOOM_SECRET: &str = "zm_test_secret_token_0123456789";
@@ -33,12 +35,19 @@ impl AcmeTenant {
     }
 }
 
+/// The API credentials the Acme sources carry (none by default).
+#[derive(Clone, Debug, Default)]
+pub struct SourceApis {
+    pub kazoo: Option<PbxApi>,
+    pub zoom: Option<ZoomApp>,
+}
+
 async fn source(
     store: &dyn Storage,
     tenant: &TenantId,
     kind: SourceKind,
     secret: &str,
-    api: Option<PbxApi>,
+    apis: &SourceApis,
 ) -> Source {
     store
         .create_source(&NewSource {
@@ -46,7 +55,12 @@ async fn source(
             kind,
             secret: SecretString::from(secret.to_owned()),
             account_id: Some("4c122831efef10ac68b5223dccd6f614".into()),
-            api,
+            api: (kind == SourceKind::Kazoo)
+                .then(|| apis.kazoo.clone())
+                .flatten(),
+            zoom: (kind == SourceKind::Zoom)
+                .then(|| apis.zoom.clone())
+                .flatten(),
         })
         .await
         .unwrap()
@@ -60,11 +74,11 @@ fn link(source: &SourceId, id: &str) -> NewUserLink {
 }
 
 pub async fn acme(store: &dyn Storage) -> AcmeTenant {
-    acme_with_kazoo_api(store, None).await
+    acme_with(store, &SourceApis::default()).await
 }
 
-/// The Acme tenant, its Kazoo source reaching the API (and call history) at `api`.
-pub async fn acme_with_kazoo_api(store: &dyn Storage, api: Option<PbxApi>) -> AcmeTenant {
+/// The Acme tenant whose Kazoo and Zoom sources carry `apis`.
+pub async fn acme_with(store: &dyn Storage, apis: &SourceApis) -> AcmeTenant {
     let us = CountryCode::parse("US").unwrap();
     let tenant_id = store
         .create_tenant(&NewTenant {
@@ -74,9 +88,9 @@ pub async fn acme_with_kazoo_api(store: &dyn Storage, api: Option<PbxApi>) -> Ac
         .await
         .unwrap()
         .id;
-    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN, api).await;
-    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET, None).await;
-    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET, None).await;
+    let kazoo = source(store, &tenant_id, SourceKind::Kazoo, KAZOO_TOKEN, apis).await;
+    let zoom = source(store, &tenant_id, SourceKind::Zoom, ZOOM_SECRET, apis).await;
+    let zorio = source(store, &tenant_id, SourceKind::Zorio, ZORIO_SECRET, apis).await;
     let user = |email: &str, name: &str, ext: &str, links: Vec<NewUserLink>, admin: bool| NewUser {
         tenant_id: tenant_id.clone(),
         email: EmailAddress::parse(email).unwrap(),
