@@ -95,8 +95,6 @@ pub struct Settings {
     /// Reconciliation: how far behind now a sweep's window ends (seconds), so live events had
     /// their chance (and the PBX its time to write the record) before history is trusted.
     pub reconcile_lag_seconds: u64,
-    /// Reconciliation: each history API request's timeout (seconds).
-    pub reconcile_timeout_seconds: u64,
     /// `GET /v1/media/{id}`: how long the source may take to answer (and to get a token), and
     /// the longest silence while the file streams. A stalled download is cut, not waited on.
     pub media_timeout_seconds: u64,
@@ -140,7 +138,6 @@ impl Default for Settings {
             click_to_call_per_minute: 10,
             reconcile_interval_seconds: 15 * 60,
             reconcile_lag_seconds: 10 * 60,
-            reconcile_timeout_seconds: 30,
             media_timeout_seconds: 30,
             media_max_bytes: 200 * 1024 * 1024,
         }
@@ -334,9 +331,6 @@ impl Settings {
         }
         if self.click_to_call_per_minute == 0 {
             return Err(invalid("click_to_call_per_minute", "must be at least 1"));
-        }
-        if self.reconcile_timeout_seconds == 0 {
-            return Err(invalid("reconcile_timeout_seconds", "must be at least 1"));
         }
         Ok(())
     }

@@ -213,16 +213,14 @@ fn spawn_workers(
 /// The history sweeper as the settings describe it; `None` when `reconcile_interval_seconds`
 /// is 0.
 pub fn sweeper(state: &AppState) -> anyhow::Result<Option<crate::reconcile::sweeper::Sweeper>> {
-    use crate::reconcile::{http::HistoryClient, sweeper};
+    use crate::reconcile::sweeper;
     let settings = &state.settings;
     if settings.reconcile_interval_seconds == 0 {
         return Ok(None);
     }
-    let client = HistoryClient::new(Duration::from_secs(settings.reconcile_timeout_seconds))
-        .context("cannot build the history HTTP client")?;
     Ok(Some(sweeper::Sweeper {
         store: state.storage.clone(),
-        client,
+        api: state.source_api.clone(),
         config: state.normalizer.clone(),
         status: state.reconcile.clone(),
         wakeup: state.deliveries_queued.clone(),

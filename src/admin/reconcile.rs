@@ -8,14 +8,14 @@ use anyhow::Context;
 use chrono::Utc;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::Duration;
 
 use super::cli::ReconcileArgs;
 use crate::config::Settings;
 use crate::domain::SourceId;
-use crate::reconcile::http::HistoryClient;
 use crate::reconcile::run::{Progress, Reconciler};
+use crate::source_api::SourceApi;
 use crate::storage::Storage;
+use std::sync::Arc;
 
 /// Runs the window; the returned object (the totals) is the command's last line.
 pub async fn reconcile(
@@ -32,11 +32,14 @@ pub async fn reconcile(
     if args.to <= args.from {
         anyhow::bail!("--to must be after --from");
     }
-    let client = HistoryClient::new(Duration::from_secs(settings.reconcile_timeout_seconds))?;
+    let api = Arc::new(SourceApi::new(
+        settings.target_policy(),
+        settings.source_api_timeouts(),
+    )?);
     let config = settings.normalizer();
     let reconciler = Reconciler {
         store,
-        client,
+        api,
         config: &config,
         status: None,
         dry_run: args.dry_run,

@@ -1,12 +1,15 @@
-//! GETs against a PBX's history API, with the waits its rate limits ask for: a 429 is retried
-//! after its `Retry-After` (RFC 9110 §10.2.3), a 5xx or a broken connection after a short
-//! backoff, a few times; anything else is an answer. Credentials travel in sensitive headers
-//! and never reach a log line.
+//! Reading a PBX's history API, with the waits its rate limits ask for: a 429 is retried after
+//! its `Retry-After` (RFC 9110 §10.2.3), a 5xx or a broken connection after a short backoff, a
+//! few times; anything else is an answer. Requests go through `crate::source_api`, which adds
+//! the source's credentials (and never logs them).
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderValue, RETRY_AFTER};
 use serde_json::Value;
+use std::future::Future;
 use std::time::Duration;
+
+use crate::source_api::SourceApiError;
 
 /// Attempts per request, the first included.
 const ATTEMPTS: u32 = 4;
@@ -29,75 +32,62 @@ pub enum HistoryError {
     Malformed(String),
 }
 
-/// Reads history pages. Cheap to clone: clones share the connection pool.
-#[derive(Clone, Debug)]
-pub struct HistoryClient {
-    http: reqwest::Client,
+impl From<SourceApiError> for HistoryError {
+    fn from(error: SourceApiError) -> Self {
+        match error {
+            SourceApiError::NotConfigured(_) | SourceApiError::BadLocation => {
+                HistoryError::Misconfigured(error.to_string())
+            }
+            other => HistoryError::Unreachable(other.to_string()),
+        }
+    }
 }
 
-impl HistoryClient {
-    /// `timeout` bounds each request.
-    pub fn new(timeout: Duration) -> Result<HistoryClient, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("ringhook/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .build()?;
-        Ok(HistoryClient { http })
-    }
-
-    /// GETs `url` with the credential header and returns its JSON body.
-    pub async fn get_json(
-        &self,
-        url: &url::Url,
-        credential: (HeaderName, HeaderValue),
-    ) -> Result<Value, HistoryError> {
-        let mut attempt = 1;
-        loop {
-            let answer = self
-                .http
-                .get(url.clone())
-                .header(credential.0.clone(), credential.1.clone())
-                .send()
-                .await;
-            let wait = match answer {
-                Ok(response) if response.status().is_success() => {
-                    let body = response
-                        .bytes()
-                        .await
-                        .map_err(|e| HistoryError::Unreachable(e.without_url().to_string()))?;
-                    if body.len() > MAX_PAGE {
-                        return Err(HistoryError::Malformed("page too large".into()));
-                    }
-                    return serde_json::from_slice(&body)
-                        .map_err(|e| HistoryError::Malformed(e.to_string()));
+/// Sends the request `send` makes (again on each retry) and returns its JSON body.
+pub async fn get_json<F, Fut>(send: F) -> Result<Value, HistoryError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<reqwest::Response, SourceApiError>>,
+{
+    let mut attempt = 1;
+    loop {
+        let wait = match send().await {
+            Ok(response) if response.status().is_success() => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| HistoryError::Unreachable(e.without_url().to_string()))?;
+                if body.len() > MAX_PAGE {
+                    return Err(HistoryError::Malformed("page too large".into()));
                 }
-                Ok(response) => {
-                    let status = response.status();
-                    let wait = retry_wait(status, response.headers().get(RETRY_AFTER), attempt);
-                    match wait {
-                        Some(wait) if attempt < ATTEMPTS => wait,
-                        _ => {
-                            let body = response.text().await.unwrap_or_default();
-                            return Err(HistoryError::Refused {
-                                status: status.as_u16(),
-                                body: body.chars().take(500).collect(),
-                            });
-                        }
+                return serde_json::from_slice(&body)
+                    .map_err(|e| HistoryError::Malformed(e.to_string()));
+            }
+            Ok(response) => {
+                let status = response.status();
+                match retry_wait(status, response.headers().get(RETRY_AFTER), attempt) {
+                    Some(wait) if attempt < ATTEMPTS => wait,
+                    _ => {
+                        let body = response.text().await.unwrap_or_default();
+                        return Err(HistoryError::Refused {
+                            status: status.as_u16(),
+                            body: body.chars().take(500).collect(),
+                        });
                     }
                 }
-                Err(e) if attempt < ATTEMPTS && (e.is_connect() || e.is_timeout()) => {
-                    backoff(attempt)
-                }
-                Err(e) => return Err(HistoryError::Unreachable(e.without_url().to_string())),
-            };
-            tracing::debug!(
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "history read retried"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+            }
+            Err(SourceApiError::Timeout | SourceApiError::Unreachable(_)) if attempt < ATTEMPTS => {
+                backoff(attempt)
+            }
+            Err(error) => return Err(error.into()),
+        };
+        tracing::debug!(
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            "history read retried"
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
     }
 }
 
@@ -122,15 +112,6 @@ pub fn retry_wait(
 /// 250 ms, 500 ms, 1 s: short, since the sweep as a whole runs again later anyway.
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250 << attempt.saturating_sub(1).min(4))
-}
-
-/// A credential as a header value that never prints.
-pub fn secret_header(value: &str) -> Result<HeaderValue, HistoryError> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| {
-        HistoryError::Misconfigured("the credential is not a valid header value".into())
-    })?;
-    header.set_sensitive(true);
-    Ok(header)
 }
 
 #[cfg(test)]

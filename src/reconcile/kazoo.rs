@@ -1,6 +1,7 @@
 //! Kazoo's call history: Crossbar `GET /v2/accounts/{account}/cdrs?created_from=&created_to=`
 //! (Gregorian seconds), `page_size`, and `start_key` taken from the previous page's
-//! `next_start_key` (absent on the last page), with the source's API key in `X-Auth-Token`.
+//! `next_start_key` (absent on the last page), with the auth token the source's API key buys
+//! (`crate::source_api::kazoo`) in `X-Auth-Token`.
 //!
 //! Kazoo writes one CDR per leg; the legs of one call share `interaction_id`. A call's legs
 //! may straddle a page boundary, so the legs of the interaction a page ends on wait for the
@@ -8,27 +9,26 @@
 //! (the voicemail webhook does), so records from Kazoo never carry one.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use reqwest::header::HeaderName;
 use serde_json::Value;
+use std::sync::Arc;
 
-use super::http::{HistoryClient, HistoryError, secret_header};
+use super::http::{HistoryError, get_json};
 use super::record::{HistoryRecord, Rung};
 use crate::ingest::json::{GREGORIAN_UNIX_OFFSET, gregorian, int, text};
 use crate::ingest::kazoo::end_reason;
 use crate::ingest::raw::keys;
 use crate::ingest::{EndReason, RawMedia, RawParty, RawRecording};
+use crate::source_api::SourceApi;
 use crate::storage::Source;
-use secrecy::ExposeSecret;
 
 /// Legs asked for per page.
 pub const PAGE_SIZE: u32 = 500;
 
 /// Reads one window of a Kazoo source's CDRs, page by page.
 pub struct KazooHistory {
-    client: HistoryClient,
-    url: url::Url,
+    api: Arc<SourceApi>,
+    source: Source,
     account: String,
-    key: String,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     next: Option<Option<String>>,
@@ -37,24 +37,22 @@ pub struct KazooHistory {
 
 impl KazooHistory {
     pub fn new(
-        client: HistoryClient,
+        api: Arc<SourceApi>,
         source: &Source,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<KazooHistory, HistoryError> {
         let missing = |what: &str| HistoryError::Misconfigured(format!("the source has no {what}"));
-        let api = source.api.as_ref().ok_or_else(|| missing("API settings"))?;
+        source.api.as_ref().ok_or_else(|| missing("API settings"))?;
         let account = source
             .account_id
             .clone()
             .filter(|a| !a.is_empty())
             .ok_or_else(|| missing("Kazoo account id"))?;
-        let url = url::Url::parse(api.url.as_str()).map_err(|_| missing("valid API URL"))?;
         Ok(KazooHistory {
-            client,
-            url,
+            api,
+            source: source.clone(),
             account,
-            key: api.key.expose_secret().to_owned(),
             from,
             to,
             next: Some(None),
@@ -67,12 +65,9 @@ impl KazooHistory {
         let Some(start_key) = self.next.take() else {
             return Ok(None);
         };
-        let url = self.page_url(start_key.as_deref())?;
-        let credential = (
-            HeaderName::from_static("x-auth-token"),
-            secret_header(&self.key)?,
-        );
-        let body = self.client.get_json(&url, credential).await?;
+        let path = format!("accounts/{}/cdrs", self.account);
+        let query = self.page_query(start_key.as_deref());
+        let body = get_json(|| self.api.kazoo_list(&self.source, &path, &query)).await?;
         let legs = body
             .get("data")
             .and_then(Value::as_array)
@@ -93,28 +88,16 @@ impl KazooHistory {
         Ok(Some(records(&legs, &self.account)))
     }
 
-    fn page_url(&self, start_key: Option<&str>) -> Result<url::Url, HistoryError> {
-        let mut url = self.url.clone();
-        {
-            let mut path = url.path_segments_mut().map_err(|_| {
-                HistoryError::Misconfigured("the source's API URL cannot take a path".into())
-            })?;
-            path.pop_if_empty();
-            if !self.url.as_str().trim_end_matches('/').ends_with("/v2") {
-                path.push("v2");
-            }
-            path.extend(["accounts", &self.account, "cdrs"]);
+    fn page_query(&self, start_key: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut query = vec![
+            ("created_from", gregorian_seconds(self.from).to_string()),
+            ("created_to", gregorian_seconds(self.to).to_string()),
+            ("page_size", PAGE_SIZE.to_string()),
+        ];
+        if let Some(key) = start_key {
+            query.push(("start_key", key.to_owned()));
         }
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("created_from", &gregorian_seconds(self.from).to_string());
-            query.append_pair("created_to", &gregorian_seconds(self.to).to_string());
-            query.append_pair("page_size", &PAGE_SIZE.to_string());
-            if let Some(key) = start_key {
-                query.append_pair("start_key", key);
-            }
-        }
-        Ok(url)
+        query
     }
 }
 

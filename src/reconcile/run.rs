@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
-use super::http::{HistoryClient, HistoryError};
+use super::http::HistoryError;
 use super::kazoo::KazooHistory;
 use super::record::HistoryRecord;
 use super::status::ReconcileStatus;
@@ -13,7 +13,9 @@ use crate::domain::SourceKind;
 use crate::normalizer::NormalizerConfig;
 use crate::pipeline::DirectoryCache;
 use crate::pipeline::history::{HistoryOutcome, apply_history};
+use crate::source_api::SourceApi;
 use crate::storage::{Source, Storage, StoreError};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -33,13 +35,13 @@ pub enum Reader {
 impl Reader {
     /// The reader of `source`'s history over `[from, to)`.
     pub fn for_source(
-        client: HistoryClient,
+        api: Arc<SourceApi>,
         source: &Source,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Reader, ReconcileError> {
         match source.kind {
-            SourceKind::Kazoo => Ok(Reader::Kazoo(KazooHistory::new(client, source, from, to)?)),
+            SourceKind::Kazoo => Ok(Reader::Kazoo(KazooHistory::new(api, source, from, to)?)),
             other => Err(ReconcileError::Unsupported(other)),
         }
     }
@@ -76,7 +78,7 @@ pub struct Progress<'a> {
 /// Everything a window read needs besides the window.
 pub struct Reconciler<'a> {
     pub store: &'a dyn Storage,
-    pub client: HistoryClient,
+    pub api: Arc<SourceApi>,
     pub config: &'a NormalizerConfig,
     pub status: Option<&'a ReconcileStatus>,
     pub dry_run: bool,
@@ -96,7 +98,7 @@ impl Reconciler<'_> {
         let directory = DirectoryCache::new(Duration::from_secs(60))
             .for_source(self.store, source)
             .await?;
-        let mut reader = Reader::for_source(self.client.clone(), source, from, to)?;
+        let mut reader = Reader::for_source(self.api.clone(), source, from, to)?;
         let label = source.id.as_str();
         let mut totals = Totals::default();
         loop {

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use super::http::HistoryClient;
 use super::run::{Reader, ReconcileError, Reconciler};
 use super::status::ReconcileStatus;
 use crate::delivery::wakeup::DeliveryWakeup;
 use crate::domain::SourceKind;
 use crate::normalizer::NormalizerConfig;
+use crate::source_api::SourceApi;
 use crate::storage::{Storage, StoreError};
 
 /// When and how far the sweeper reads.
@@ -48,7 +48,7 @@ pub fn next_window(
 /// Everything the sweeper works with.
 pub struct Sweeper {
     pub store: Arc<dyn Storage>,
-    pub client: HistoryClient,
+    pub api: Arc<SourceApi>,
     pub config: NormalizerConfig,
     pub status: Arc<ReconcileStatus>,
     pub wakeup: Arc<DeliveryWakeup>,
@@ -76,7 +76,7 @@ impl Sweeper {
                 continue;
             };
             // A source without history credentials (webhooks only) has nothing to sweep.
-            if Reader::for_source(self.client.clone(), &source, now, now).is_err() {
+            if Reader::for_source(self.api.clone(), &source, now, now).is_err() {
                 continue;
             }
             let swept_to = self
@@ -91,7 +91,7 @@ impl Sweeper {
             };
             let reconciler = Reconciler {
                 store: self.store.as_ref(),
-                client: self.client.clone(),
+                api: self.api.clone(),
                 config: &self.config,
                 status: Some(&self.status),
                 dry_run: false,

@@ -1,6 +1,7 @@
 //! A fake Kazoo Crossbar CDR API on a loopback port: `GET /v2/accounts/{account}/cdrs` with
 //! `created_from`/`created_to` (Gregorian seconds), `page_size` and `start_key` →
-//! `next_start_key`, in Crossbar's envelope, checking `X-Auth-Token`. Faults can be queued
+//! `next_start_key`, in Crossbar's envelope, checking `X-Auth-Token` against the token
+//! `PUT /v2/api_auth` gave for the API key. Faults can be queued
 //! (a 429 with `Retry-After`, a 500) for the next requests.
 
 use actix_web::dev::ServerHandle;
@@ -11,6 +12,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 pub const API_KEY: &str = "kazoo-api-key-0123456789";
+/// The auth token `PUT /v2/api_auth` trades the API key for.
+pub const AUTH_TOKEN: &str = "kazoo-auth-token-abcdef";
 /// Seconds between year 0 and 1970, Kazoo's clock offset.
 pub const GREGORIAN: i64 = 62_167_219_200;
 
@@ -42,6 +45,7 @@ impl KazooHistory {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .route("/v2/api_auth", web::put().to(api_auth))
                 .route("/v2/accounts/{account}/cdrs", web::get().to(cdrs))
         })
         .workers(1)
@@ -80,6 +84,13 @@ impl KazooHistory {
     }
 }
 
+async fn api_auth(body: web::Json<Value>) -> HttpResponse {
+    if body["data"]["api_key"] != API_KEY {
+        return HttpResponse::Unauthorized().json(json!({"status": "error"}));
+    }
+    HttpResponse::Created().json(json!({"auth_token": AUTH_TOKEN, "status": "success"}))
+}
+
 async fn cdrs(
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
@@ -89,7 +100,7 @@ async fn cdrs(
         .headers()
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok())
-        != Some(API_KEY)
+        != Some(AUTH_TOKEN)
     {
         return HttpResponse::Unauthorized().json(json!({"status": "error", "error": "401"}));
     }
