@@ -89,6 +89,12 @@ pub struct Settings {
     pub click_to_call_ring_seconds: u64,
     /// Click-to-call: calls one user may place per minute (bursts up to this many), against abuse.
     pub click_to_call_per_minute: u32,
+    /// Reconciliation: how often each source's call history is read (seconds; 0 turns the
+    /// sweeper off). Each sweep overlaps the previous one, so nothing between two is missed.
+    pub reconcile_interval_seconds: u64,
+    /// Reconciliation: how far behind now a sweep's window ends (seconds), so live events had
+    /// their chance (and the PBX its time to write the record) before history is trusted.
+    pub reconcile_lag_seconds: u64,
     /// `GET /v1/media/{id}`: how long the source may take to answer (and to get a token), and
     /// the longest silence while the file streams. A stalled download is cut, not waited on.
     pub media_timeout_seconds: u64,
@@ -134,6 +140,8 @@ impl Default for Settings {
             click_to_call_timeout_seconds: 35,
             click_to_call_ring_seconds: 20,
             click_to_call_per_minute: 10,
+            reconcile_interval_seconds: 15 * 60,
+            reconcile_lag_seconds: 10 * 60,
             media_timeout_seconds: 30,
             media_max_bytes: 200 * 1024 * 1024,
         }

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod pbx;
 pub mod pipeline;
+pub mod reconcile;
 pub mod source_api;
 pub mod startup;
 pub mod storage;

@@ -84,6 +84,10 @@ impl Application {
             crate::pbx::status::PbxStatus::new(metrics.registry())
                 .context("cannot register PBX metrics")?,
         );
+        let reconcile = Arc::new(
+            crate::reconcile::status::ReconcileStatus::new(metrics.registry())
+                .context("cannot register reconciliation metrics")?,
+        );
         let source_api = Arc::new(
             crate::source_api::SourceApi::new(
                 settings.target_policy(),
@@ -92,6 +96,7 @@ impl Application {
             .context("cannot build the source API client")?,
         );
         let state = web::Data::new(AppState {
+            reconcile,
             source_api,
             ingest: IngestWriter::start(storage.clone(), settings.normalizer())
                 .context("cannot start the ingest writer")?,
@@ -194,12 +199,37 @@ fn spawn_workers(
         Duration::from_secs(state.settings.oauth_prune_interval_seconds),
         shutdown.clone(),
     ));
+    if let Some(sweeper) = sweeper(state)? {
+        workers.spawn(sweeper.run(shutdown.clone()));
+    }
     workers.spawn(crate::pbx::connector::run(
         state.clone(),
         crate::pbx::connector::ConnectorSettings::default(),
         shutdown.clone(),
     ));
     Ok(workers)
+}
+
+/// The history sweeper as the settings describe it; `None` when `reconcile_interval_seconds`
+/// is 0.
+pub fn sweeper(state: &AppState) -> anyhow::Result<Option<crate::reconcile::sweeper::Sweeper>> {
+    use crate::reconcile::sweeper;
+    let settings = &state.settings;
+    if settings.reconcile_interval_seconds == 0 {
+        return Ok(None);
+    }
+    Ok(Some(sweeper::Sweeper {
+        store: state.storage.clone(),
+        api: state.source_api.clone(),
+        config: state.normalizer.clone(),
+        status: state.reconcile.clone(),
+        wakeup: state.deliveries_queued.clone(),
+        settings: sweeper::SweepSettings {
+            interval: Duration::from_secs(settings.reconcile_interval_seconds),
+            lag: Duration::from_secs(settings.reconcile_lag_seconds),
+            holder: format!("serve-{}", ulid::Ulid::generate()),
+        },
+    }))
 }
 
 /// The delivery worker as the settings describe it.

@@ -53,6 +53,8 @@ pub enum Command {
     /// Read the audit log of admin actions (who, what, when), newest first.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Read a source's call history over a window and emit what live events missed.
+    Reconcile(ReconcileArgs),
     /// Print the OpenAPI 3.1 description of the HTTP API (what `openapi/openapi.json` holds).
     Openapi,
 }
@@ -67,6 +69,22 @@ pub struct EventsArgs {
     pub event_type: Option<String>,
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The source whose history to read.
+    #[arg(long)]
+    pub source: String,
+    /// Start of the window (RFC 3339, e.g. `2026-12-01T00:00:00Z`).
+    #[arg(long)]
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// End of the window (RFC 3339), after `--from`.
+    #[arg(long)]
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// Print what would be emitted, store and deliver nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

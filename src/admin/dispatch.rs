@@ -97,6 +97,7 @@ async fn admin(
         Command::Queue(QueueCommand::List(args)) => commands::list_queues(store, &args).await?,
         Command::Queue(QueueCommand::Delete(args)) => commands::delete_queue(store, &args).await?,
         Command::Events(args) => commands::list_events(store, &args).await?,
+        Command::Reconcile(args) => super::reconcile::reconcile(store, &args, settings).await?,
         Command::Simulate(args) => {
             commands::simulate(store, &args, &settings.public_base()).await?
         }

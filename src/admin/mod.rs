@@ -12,6 +12,7 @@ mod dispatch;
 pub mod lifecycle_cli;
 mod lifecycle_dispatch;
 pub mod operator;
+pub mod reconcile;
 pub mod simulate;
 pub mod socket_source;
 pub mod source_ops;

@@ -30,6 +30,10 @@ pub struct Readiness {
     /// of, by source id; absent when it holds none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pbx: Option<BTreeMap<String, SourceHealth>>,
+    /// Sources whose call history reads keep failing (reconciliation cannot recover their
+    /// lost calls meanwhile), by source id; absent when none is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<BTreeMap<String, crate::reconcile::status::HistoryHealth>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,10 +74,12 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     match state.storage.ping().await {
         Ok(()) => {
             let pbx = state.pbx.snapshot();
+            let history = state.reconcile.failing();
             Ok(HttpResponse::Ok().json(Readiness {
                 status: ReadyStatus::Ready,
                 database: HealthStatus::Ok,
                 pbx: (!pbx.is_empty()).then_some(pbx),
+                history: (!history.is_empty()).then_some(history),
             }))
         }
         Err(error) => {

@@ -23,6 +23,8 @@ pub struct AppState {
     pub oauth: Arc<OAuthServer>,
     /// The socket sources this process holds, for `/readyz` detail.
     pub pbx: Arc<crate::pbx::status::PbxStatus>,
+    /// How each source's history reads go, for `/readyz` detail and `/metrics`.
+    pub reconcile: Arc<crate::reconcile::status::ReconcileStatus>,
     /// Calls into the sources' own APIs with their stored credentials (media downloads).
     pub source_api: Arc<crate::source_api::SourceApi>,
 }

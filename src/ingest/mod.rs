@@ -8,7 +8,7 @@ pub mod asterisk;
 pub mod bounds;
 pub mod endpoint;
 pub mod freeswitch;
-mod json;
+pub(crate) mod json;
 pub mod kazoo;
 mod kazoo_apps;
 mod kazoo_form;

@@ -10,7 +10,7 @@ use crate::ingest::raw::keys;
 
 use super::model::{
     CallEvent, CallInfo, Correlation, Direction, Disposition, EventType, HangupCause, MissedInfo,
-    ParkInfo, Party, PartyKind, QueueInfo, RecordingInfo, TransferInfo, VoicemailInfo,
+    Origin, ParkInfo, Party, PartyKind, QueueInfo, RecordingInfo, TransferInfo, VoicemailInfo,
 };
 use super::state::CallState;
 use super::summary::summary;
@@ -158,6 +158,7 @@ pub(crate) fn emit(st: &mut CallState, t: Trigger) -> Option<EmittedEvent> {
         event_type: t.kind,
         occurred_at: t.at,
         tenant_id: st.tenant_id.clone(),
+        origin: Origin::Live,
         summary: String::new(),
         call,
         missed: t.missed,

@@ -53,7 +53,7 @@ use context::Ctx;
 pub use config::NormalizerConfig;
 pub use directory::{Directory, DirectoryEntry, DirectoryUser, StaticDirectory, resolve};
 pub use emit::EmittedEvent;
-pub use model::{CallEvent, EventType};
+pub use model::{CallEvent, EventType, Origin};
 pub use state::CallState;
 
 /// A call's next state and the events to deliver.

@@ -100,6 +100,9 @@ pub struct CallEvent {
     /// When it happened by the source's clock (receive time only when the source gives none).
     pub occurred_at: DateTime<Utc>,
     pub tenant_id: TenantId,
+    /// Whether the PBX told ringhook as it happened, or its call history told it later.
+    #[serde(default)]
+    pub origin: Origin,
     /// One human-readable line.
     pub summary: String,
     pub call: CallInfo,
@@ -118,6 +121,28 @@ pub struct CallEvent {
     pub queue: Option<QueueInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<TransferInfo>,
+}
+
+/// How ringhook learned of an event: a subscriber can tell a trigger that fired as the call
+/// happened from one recovered afterwards from the PBX's call history (whose ringing and
+/// answer moments are past).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// From the PBX's webhooks or socket events, as the call happened.
+    #[default]
+    Live,
+    /// From the PBX's call history, after live events were lost.
+    Reconciled,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Live => "live",
+            Origin::Reconciled => "reconciled",
+        }
+    }
 }
 
 /// The call as known when the event was emitted.

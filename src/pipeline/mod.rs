@@ -3,11 +3,13 @@
 //! (`dedupe`), normalizer, hook matching (`matching`) and click-to-call moves
 //! (`request_moves`), folded in memory (`unit_of_work`) and written in one transaction per
 //! batch of concurrent requests (group commit, `writer`). Also settles calls whose
-//! `call.ended` is due (`settle`).
+//! `call.ended` is due (`settle`), and applies records from a source's call history
+//! (`history`).
 
 mod apply;
 mod dedupe;
 mod directory;
+pub mod history;
 pub mod matching;
 mod request_moves;
 pub mod settle;

@@ -145,6 +145,35 @@ impl SourceApi {
         self.follow(first, &url, &method, &headers).await
     }
 
+    /// A GET of a Kazoo listing (`path` under the `/v2/`, such as `accounts/{id}/cdrs`) with
+    /// its query, with the source's auth token: how reconciliation reads call records.
+    pub async fn kazoo_list(
+        &self,
+        source: &Source,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Response, SourceApiError> {
+        let api = source
+            .api
+            .as_ref()
+            .ok_or(SourceApiError::NotConfigured("Kazoo API URL and key"))?;
+        let mut url = kazoo::api_url(&api.url, path)?;
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        let headers = HeaderMap::new();
+        let first = self
+            .with_token(
+                source,
+                &Credential::Kazoo(api),
+                &self.trusted,
+                &url,
+                &Method::GET,
+                &headers,
+            )
+            .await?;
+        self.follow(first, &url, &Method::GET, &headers).await
+    }
+
     /// A Zoom API or download URL (as a payload names it), with the app's bearer token.
     pub async fn zoom(
         &self,

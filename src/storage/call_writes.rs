@@ -327,13 +327,13 @@ fn push_keys(bundle: &mut Bundle, keys: &[(KeyId, KeyWrite)]) {
 }
 
 fn push_events(bundle: &mut Bundle, events: &[EventWrite]) -> Result<(), StoreError> {
-    for chunk in events.chunks(rows_per_statement(7)) {
+    for chunk in events.chunks(rows_per_statement(8)) {
         let sql = format!(
             "INSERT INTO call_events (id, tenant_id, call_id, event_type, occurred_at, \
-             payload, created_at) VALUES {} ON CONFLICT (id) DO NOTHING",
-            values(chunk.len(), "({0}, {1}, {2}, {3}, {4}, {5}, {6})", 7)
+             payload, created_at, origin) VALUES {} ON CONFLICT (id) DO NOTHING",
+            values(chunk.len(), "({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})", 8)
         );
-        let mut args = Vec::with_capacity(chunk.len() * 7);
+        let mut args = Vec::with_capacity(chunk.len() * 8);
         for write in chunk {
             let event = &write.emitted.event;
             args.extend([
@@ -344,6 +344,7 @@ fn push_events(bundle: &mut Bundle, events: &[EventWrite]) -> Result<(), StoreEr
                 Arg::Time(event.occurred_at),
                 Arg::Text(serde_json::to_string(event).map_err(corrupt_json)?),
                 Arg::Time(write.now),
+                Arg::Text(event.origin.as_str().to_owned()),
             ]);
         }
         bundle.push(sql, args);

@@ -26,6 +26,7 @@ mod rows;
 mod source_lifecycle;
 mod store;
 mod user_lifecycle;
+pub mod watermarks;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
 pub use audit::{AuditEntry, AuditRecord, AuditStore};
@@ -46,6 +47,7 @@ pub use retention::Retention;
 pub use source_lifecycle::SourceLifecycle;
 pub use store::Store;
 pub use user_lifecycle::UserLifecycle;
+pub use watermarks::WatermarkStore;
 
 use crate::config::{Backend, DatabaseUrl};
 use async_trait::async_trait;
@@ -65,6 +67,7 @@ pub trait Storage:
     + DeliveryQueue
     + Retention
     + PbxSocketStore
+    + WatermarkStore
     + MediaStore
     + UserLifecycle
     + SourceLifecycle

@@ -26,6 +26,7 @@ mod ops;
 mod outage;
 mod pbx;
 mod receiver;
+mod reconcile;
 mod scenarios;
 mod slow_receivers;
 mod source_api;

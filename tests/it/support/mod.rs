@@ -10,6 +10,7 @@ pub mod receiver;
 pub use app::{TestApp, spawn_app, spawn_app_with, spawn_stepped_app};
 pub use database::TestDatabase;
 pub use receiver::{Receiver, Reply};
+pub mod kazoo_history;
 pub mod pg_cluster;
 pub mod process;
 pub mod scenario;
