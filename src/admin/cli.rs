@@ -202,6 +202,11 @@ pub struct SourceCreate {
     /// shows in the process list or the shell history.
     #[arg(long, conflicts_with = "secret")]
     pub secret_stdin: bool,
+    /// Click-to-call on asterisk / freeswitch: the dialplan context in which the target is
+    /// dialled once the user's phone answers (default `from-internal` for Asterisk,
+    /// `default` for FreeSWITCH's XML dialplan).
+    #[arg(long, value_name = "CONTEXT")]
+    pub originate_context: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,7 @@ mod oauth_rows;
 pub mod pbx_sockets;
 mod retention;
 mod rows;
+pub mod socket_dials;
 mod store;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
@@ -31,6 +32,7 @@ pub use oauth::OAuthStore;
 pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
+pub use socket_dials::{DialState, SocketDial, SocketDialStore};
 pub use store::Store;
 
 use crate::config::{Backend, DatabaseUrl};
@@ -51,6 +53,7 @@ pub trait Storage:
     + DeliveryQueue
     + Retention
     + PbxSocketStore
+    + SocketDialStore
     + Send
     + Sync
 {

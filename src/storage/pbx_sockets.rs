@@ -15,6 +15,9 @@ pub struct PbxSocket {
     pub url: String,
     /// The AMI manager account (FreeSWITCH's event socket has only a password).
     pub username: Option<String>,
+    /// The dialplan context (FreeSWITCH: of the XML dialplan) in which a click-to-call's
+    /// target is dialled once the user's phone answers; a per-kind default when unset.
+    pub originate_context: Option<String>,
 }
 
 #[async_trait]
@@ -40,12 +43,14 @@ pub trait PbxSocketStore {
 impl PbxSocketStore for Store {
     async fn save_pbx_socket(&self, socket: &PbxSocket) -> Result<(), StoreError> {
         on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO pbx_sockets (source_id, url, username) VALUES ($1, $2, $3) \
-             ON CONFLICT (source_id) DO UPDATE SET url = $2, username = $3",
+            "INSERT INTO pbx_sockets (source_id, url, username, originate_context) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (source_id) \
+             DO UPDATE SET url = $2, username = $3, originate_context = $4",
         )
         .bind(socket.source_id.as_str())
         .bind(&socket.url)
         .bind(&socket.username)
+        .bind(&socket.originate_context)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -53,13 +58,15 @@ impl PbxSocketStore for Store {
     }
 
     async fn pbx_sockets(&self) -> Result<Vec<(Source, PbxSocket)>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT source_id, url, username FROM pbx_sockets ORDER BY source_id",
+        type Row = (String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT source_id, url, username, originate_context FROM pbx_sockets \
+             ORDER BY source_id",
         )
         .fetch_all(pool)
         .await)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, url, username) in rows {
+        for (id, url, username, originate_context) in rows {
             let Some(source_id) = SourceId::parse(&id) else {
                 continue;
             };
@@ -70,6 +77,7 @@ impl PbxSocketStore for Store {
                 source_id,
                 url,
                 username,
+                originate_context,
             };
             out.push((source, socket));
         }
