@@ -18,6 +18,7 @@ use super::ami_session::AmiSession;
 use super::backoff;
 use super::dials::Dials;
 use super::esl_session::EslSession;
+use super::reconcile::LiveCalls;
 use super::socket_url::SocketUrl;
 use crate::domain::{SourceId, SourceKind};
 use crate::http::AppState;
@@ -268,6 +269,10 @@ async fn read_ami(
     tracing::info!(source = %source.id, url = %url, "logged in to the Asterisk Manager Interface");
     let mut translator = AmiTranslator::new();
     let mut dials = Dials::default();
+    // What the PBX has now: calls that ended while ringhook was away are closed.
+    let list = session.action("CoreShowChannels");
+    let mut live_calls = Some(LiveCalls::new(list.get("ActionID").unwrap_or_default()));
+    session.send(&list).await?;
     let mut keepalive = tokio::time::interval(settings.keepalive);
     keepalive.tick().await;
     let mut dial_poll = tokio::time::interval(settings.dial_poll);
@@ -290,6 +295,11 @@ async fn read_ami(
                 let Some(message) = message? else { return Ok(()) };
                 last_heard = Instant::now();
                 dials.on_ami(state.storage.as_ref(), &message).await;
+                if live_calls.as_mut().is_some_and(|l| l.observe(&message)) {
+                    if let Some(live) = live_calls.take() {
+                        close_gone_calls(state, source, &live).await;
+                    }
+                }
                 if message.event().is_some() {
                     state.pbx.heard(&source.id, source.kind, Utc::now());
                     ingest(state, source, translator.translate(&message)).await;
@@ -372,5 +382,19 @@ async fn background_job(state: &AppState, dials: &mut Dials, event: &serde_json:
     if let Some(job) = text("Job-UUID") {
         let body = text("_body").unwrap_or_default();
         dials.on_esl_job(state.storage.as_ref(), job, body).await;
+    }
+}
+
+/// Closes the source's open calls that the PBX's live channel list no longer has.
+async fn close_gone_calls(state: &AppState, source: &Arc<Source>, live: &LiveCalls) {
+    match state.storage.open_call_keys(&source.id).await {
+        Ok(open) => {
+            let gone = live.closing(&open, Utc::now());
+            if !gone.is_empty() {
+                tracing::info!(source = %source.id, calls = gone.len(), "closing calls that ended while disconnected");
+            }
+            ingest(state, source, gone).await;
+        }
+        Err(error) => tracing::warn!(source = %source.id, %error, "cannot list open calls"),
     }
 }

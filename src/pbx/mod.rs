@@ -13,6 +13,7 @@ pub mod dials;
 pub mod esl_codec;
 pub mod esl_session;
 pub mod originate;
+pub mod reconcile;
 pub mod socket_url;
 pub mod status;
 

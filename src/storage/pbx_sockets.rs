@@ -37,6 +37,9 @@ pub trait PbxSocketStore {
     ) -> Result<bool, StoreError>;
     /// Gives the lease up at once (clean shutdown), so another process need not wait it out.
     async fn release_pbx_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError>;
+    /// The call keys (`call:…`) of `source`'s calls that have not ended, to check against
+    /// the PBX's live channels after a reconnect.
+    async fn open_call_keys(&self, source: &SourceId) -> Result<Vec<String>, StoreError>;
 }
 
 #[async_trait]
@@ -118,5 +121,17 @@ impl PbxSocketStore for Store {
         .await
         .map(|done| done.rows_affected()))?;
         Ok(())
+    }
+
+    async fn open_call_keys(&self, source: &SourceId) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT k.key FROM call_keys k JOIN calls c ON c.id = k.call_id \
+             WHERE k.source_id = $1 AND c.source_id = $1 AND c.ended = FALSE \
+             AND k.key LIKE 'call:%' ORDER BY k.key",
+        )
+        .bind(source.as_str())
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows.into_iter().map(|(k,)| k).collect())
     }
 }

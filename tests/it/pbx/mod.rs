@@ -5,4 +5,5 @@ mod asterisk;
 mod click_to_call;
 mod freeswitch;
 mod lease;
+mod reconnect;
 mod sources_cli;

@@ -80,16 +80,7 @@ impl Asterisk {
                 .replace("@AMI_SECRET@", AMI_SECRET);
             std::fs::write(host_run.join("etc").join(path.file_name().unwrap()), text).unwrap();
         }
-        let console = std::fs::File::create(host_run.join("log/console.txt")).unwrap();
-        let child = Command::new("chroot")
-            .arg(root)
-            .args(["/usr/sbin/asterisk", "-f", "-n", "-C"])
-            .arg(format!("{run}/etc/asterisk.conf"))
-            .stdin(Stdio::null())
-            .stdout(console.try_clone().unwrap())
-            .stderr(console)
-            .spawn()
-            .expect("start asterisk in the chroot");
+        let child = spawn(root, &run);
         let asterisk = Asterisk {
             root,
             run,
@@ -98,6 +89,15 @@ impl Asterisk {
         };
         asterisk.wait_for_ami().await;
         asterisk
+    }
+
+    /// Kills Asterisk (every call is lost without a hang-up event) and starts it again on the
+    /// same port with the same config.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.root, &self.run);
+        self.wait_for_ami().await;
     }
 
     pub fn ami_url(&self) -> String {
@@ -161,6 +161,28 @@ impl Asterisk {
         ami.send(&action).await.unwrap();
         wait_response(&mut ami, &action).await;
     }
+}
+
+/// `asterisk -f` in the chroot with the run folder's config, its console appended to
+/// `log/console.txt`.
+fn spawn(root: &Path, run: &str) -> Child {
+    let console = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(
+            root.join(run.trim_start_matches('/'))
+                .join("log/console.txt"),
+        )
+        .unwrap();
+    Command::new("chroot")
+        .arg(root)
+        .args(["/usr/sbin/asterisk", "-f", "-n", "-C"])
+        .arg(format!("{run}/etc/asterisk.conf"))
+        .stdin(Stdio::null())
+        .stdout(console.try_clone().unwrap())
+        .stderr(console)
+        .spawn()
+        .expect("start asterisk in the chroot")
 }
 
 async fn wait_response(ami: &mut AmiSession, action: &AmiMessage) {
