@@ -271,7 +271,8 @@ async fn read_ami(
     let mut dials = Dials::default();
     // What the PBX has now: calls that ended while ringhook was away are closed.
     let list = session.action("CoreShowChannels");
-    let mut live_calls = Some(LiveCalls::new(list.get("ActionID").unwrap_or_default()));
+    let action_id = list.get("ActionID").unwrap_or_default();
+    let mut live_calls = Some(LiveCalls::new(SourceKind::Asterisk, action_id));
     session.send(&list).await?;
     let mut keepalive = tokio::time::interval(settings.keepalive);
     keepalive.tick().await;
@@ -295,10 +296,10 @@ async fn read_ami(
                 let Some(message) = message? else { return Ok(()) };
                 last_heard = Instant::now();
                 dials.on_ami(state.storage.as_ref(), &message).await;
-                if live_calls.as_mut().is_some_and(|l| l.observe(&message)) {
-                    if let Some(live) = live_calls.take() {
-                        close_gone_calls(state, source, &live).await;
-                    }
+                if live_calls.as_mut().is_some_and(|l| l.observe(&message))
+                    && let Some(live) = live_calls.take()
+                {
+                    close_gone_calls(state, source, &live).await;
                 }
                 if message.event().is_some() {
                     state.pbx.heard(&source.id, source.kind, Utc::now());
@@ -328,6 +329,9 @@ async fn read_esl(
     state.pbx.connected(&source.id, source.kind);
     tracing::info!(source = %source.id, url = %url, "authenticated on the FreeSWITCH event socket");
     let mut dials = Dials::default();
+    // What FreeSWITCH has now: calls that ended while ringhook was away are closed.
+    let mut live_calls = Some(LiveCalls::new(SourceKind::Freeswitch, ""));
+    session.send("api show channels as json").await?;
     let mut keepalive = tokio::time::interval(settings.keepalive);
     keepalive.tick().await;
     let mut dial_poll = tokio::time::interval(settings.dial_poll);
@@ -355,10 +359,20 @@ async fn read_esl(
                         state.pbx.heard(&source.id, source.kind, Utc::now());
                         match serde_json::from_slice::<serde_json::Value>(&message.body) {
                             Ok(event) => {
+                                if let Some(live) = live_calls.as_mut() {
+                                    live.note_esl_event(&event);
+                                }
                                 background_job(state, &mut dials, &event).await;
                                 ingest(state, source, freeswitch::translate(&event)).await
                             }
                             Err(error) => tracing::warn!(source = %source.id, %error, "unreadable ESL event skipped"),
+                        }
+                    }
+                    Some("api/response") => {
+                        if live_calls.as_mut().is_some_and(|l| l.observe_esl_list(&message.body))
+                            && let Some(live) = live_calls.take()
+                        {
+                            close_gone_calls(state, source, &live).await;
                         }
                     }
                     Some("command/reply") => {

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 const PASSWORD: &str = "ClueCon-test";
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/freeswitch/esl_inbound_answered")
         .join(name);
@@ -28,7 +28,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-const FILES: [&str; 7] = [
+pub(super) const FILES: [&str; 7] = [
     "01_CHANNEL_CREATE_a_leg.json",
     "02_CHANNEL_CREATE_b_leg.json",
     "03_CHANNEL_ANSWER_b_leg.json",
