@@ -7,3 +7,4 @@ mod freeswitch;
 mod lease;
 mod reconnect;
 mod sources_cli;
+mod takeover;
