@@ -183,3 +183,64 @@ fn webhook_sources_refuse_socket_settings() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--ami-url"));
 }
+
+#[tokio::test]
+async fn an_originate_context_is_kept_when_plain_and_refused_otherwise() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let args = |context: &'static str| -> Vec<String> {
+        [
+            "source",
+            "create",
+            "--tenant",
+            &tenant,
+            "--kind",
+            "asterisk",
+            "--ami-url",
+            "tcp://pbx.example.net",
+            "--username",
+            "ringhook",
+            "--secret-stdin",
+            "--originate-context",
+            context,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let bad = args("from-internal,evil");
+    let output = work.run(&bad.iter().map(String::as_str).collect::<Vec<_>>(), "s\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("--originate-context"),
+        "{stderr}"
+    );
+    let good = args("ringhook-dial");
+    let out = work.ok(&good.iter().map(String::as_str).collect::<Vec<_>>(), "s\n");
+    assert_eq!(out["originate_context"], "ringhook-dial");
+
+    let store = storage::connect(&DatabaseUrl::new(work.database_url()), 1)
+        .await
+        .unwrap();
+    let sockets = store.pbx_sockets().await.unwrap();
+    assert_eq!(sockets.len(), 1, "the refused source was not stored");
+    assert_eq!(
+        sockets[0].1.originate_context.as_deref(),
+        Some("ringhook-dial")
+    );
+    store.close().await;
+
+    let kazoo = work.run(
+        &[
+            "source",
+            "create",
+            "--tenant",
+            &tenant,
+            "--kind",
+            "kazoo",
+            "--originate-context",
+            "x",
+        ],
+        "",
+    );
+    assert!(!kazoo.status.success());
+}
