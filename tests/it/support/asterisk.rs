@@ -185,6 +185,18 @@ fn spawn(root: &Path, run: &str) -> Child {
         .expect("start asterisk in the chroot")
 }
 
+impl Asterisk {
+    /// Hangs up the channels whose name matches `pattern` (AMI `Hangup` takes `/regex/`).
+    pub async fn hang_up(&self, pattern: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("Hangup")
+            .with("Channel", &format!("/{pattern}/"));
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+}
+
 async fn wait_response(ami: &mut AmiSession, action: &AmiMessage) {
     let id = action.get("ActionID").unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(5);
