@@ -24,7 +24,16 @@ pub(super) async fn connected(
     asterisk: &Asterisk,
     secret: &str,
 ) -> (TestApp, AcmeTenant, SourceId) {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = 0)
+    connected_settling(asterisk, secret, 0).await
+}
+
+/// As [`connected`], with calls settling `settle` seconds after they look finished.
+pub(super) async fn connected_settling(
+    asterisk: &Asterisk,
+    secret: &str,
+    settle: u64,
+) -> (TestApp, AcmeTenant, SourceId) {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = settle)
         .await
         .unwrap();
     let acme = acme(app.db.store.as_ref()).await;
