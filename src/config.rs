@@ -89,6 +89,9 @@ pub struct Settings {
     pub click_to_call_ring_seconds: u64,
     /// Click-to-call: calls one user may place per minute (bursts up to this many), against abuse.
     pub click_to_call_per_minute: u32,
+    /// After `source rotate-secret`, how long the previous secret still verifies, so the PBX
+    /// can be switched to the new one without losing events (0: it stops at once).
+    pub source_secret_grace_hours: u64,
 }
 
 impl Default for Settings {
@@ -114,6 +117,7 @@ impl Default for Settings {
             delivery_retry_schedule_seconds: None,
             hook_disable_after_hours: 120,
             retention_days: 30,
+            source_secret_grace_hours: 24,
             ingest_dedupe_days: 7,
             oauth_access_token_seconds: 3600,
             oauth_code_seconds: 60,
@@ -248,7 +252,12 @@ impl Settings {
     /// Upper bounds on durations that become `chrono` deltas or deadlines, whose arithmetic
     /// panics on overflow: far above any sensible value, far below the overflow.
     fn validate_time_ranges(&self) -> Result<(), ConfigError> {
-        let limits: [(&str, u64, u64); 5] = [
+        let limits: [(&str, u64, u64); 6] = [
+            (
+                "source_secret_grace_hours",
+                self.source_secret_grace_hours,
+                8_784,
+            ),
             ("call_stale_minutes", self.call_stale_minutes, 527_040),
             (
                 "hook_disable_after_hours",

@@ -50,11 +50,15 @@ pub enum ProblemCode {
     PbxTimeout,
     PbxUnreachable,
     PbxMisconfigured,
+    /// An admin API body with a value that does not parse or is not allowed.
+    InvalidInput,
+    /// An admin API change that collides with an existing record (email, extension, link).
+    Conflict,
 }
 
 impl ProblemCode {
     /// Every code, for tests and for documentation that lists them.
-    pub const ALL: [ProblemCode; 27] = [
+    pub const ALL: [ProblemCode; 29] = [
         ProblemCode::BadRequest,
         ProblemCode::NotFound,
         ProblemCode::MethodNotAllowed,
@@ -82,6 +86,8 @@ impl ProblemCode {
         ProblemCode::PbxTimeout,
         ProblemCode::PbxUnreachable,
         ProblemCode::PbxMisconfigured,
+        ProblemCode::InvalidInput,
+        ProblemCode::Conflict,
     ];
 
     /// The code as it appears in the body (and in metrics labels).
@@ -114,6 +120,8 @@ impl ProblemCode {
             ProblemCode::PbxTimeout => "pbx_timeout",
             ProblemCode::PbxUnreachable => "pbx_unreachable",
             ProblemCode::PbxMisconfigured => "pbx_misconfigured",
+            ProblemCode::InvalidInput => "invalid_input",
+            ProblemCode::Conflict => "conflict",
         }
     }
 }

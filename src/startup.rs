@@ -256,6 +256,7 @@ fn serve(
             .service(ops::metrics)
             .service(ingest::endpoint::ingest)
             .configure(hooks::routes)
+            .configure(crate::admin::api::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
             .app_data(known_paths.clone())

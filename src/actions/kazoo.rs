@@ -122,6 +122,8 @@ mod tests {
                 key: SecretString::from("kazoo-api-key-123"),
             }),
             created_at: chrono::Utc::now(),
+            disabled_at: None,
+            previous_secret: None,
         }
     }
 

@@ -50,6 +50,8 @@ mod tests {
             account_id: None,
             api: None,
             created_at: chrono::Utc::now(),
+            disabled_at: None,
+            previous_secret: None,
         };
         let to = E164Number::parse("+12125550199", CountryCode::default()).unwrap();
         let err = ZoomDialer

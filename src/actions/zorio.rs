@@ -79,6 +79,8 @@ mod tests {
                 key: SecretString::from("zorio-key"),
             }),
             created_at: chrono::Utc::now(),
+            disabled_at: None,
+            previous_secret: None,
         };
         let us = CountryCode::default();
         let to = E164Number::parse("+12125550199", us).unwrap();

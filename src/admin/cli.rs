@@ -1,5 +1,9 @@
 //! Command-line grammar (clap). Parsing only: `commands.rs` does the work.
 
+use super::lifecycle_cli::{
+    AuditList, ClientUpdate, DeleteRef, IdRef, SourceRotate, SourceUpdate, TenantRef, TenantUpdate,
+    UserLinkArgs, UserUpdate,
+};
 use crate::domain::SourceKind;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,12 +50,16 @@ pub enum Command {
     /// Inspect and revoke users' OAuth grants (connected apps).
     #[command(subcommand)]
     Grant(GrantCommand),
+    /// Read the audit log of admin actions (who, what, when), newest first.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the OpenAPI 3.1 description of the HTTP API (what `openapi/openapi.json` holds).
     Openapi,
 }
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
+    /// The tenant (`ten_…`).
     #[arg(long)]
     pub tenant: String,
     /// Only this type, e.g. `call.missed`.
@@ -79,11 +87,21 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
+    /// Create a tenant. The first command of a new deployment: it may create the SQLite file.
     Create(TenantCreate),
+    /// Every tenant.
+    List,
+    /// One tenant with its users and sources.
+    Show(IdRef),
+    /// Rename a tenant or change its default country.
+    Update(TenantUpdate),
+    /// Delete a tenant with its users, sources, hooks, grants and calls (needs --yes).
+    Delete(DeleteRef),
 }
 
 #[derive(Debug, Args)]
 pub struct TenantCreate {
+    /// The customer's name.
     #[arg(long)]
     pub name: String,
     /// ISO 3166 country whose numbering plan reads national numbers.
@@ -93,17 +111,40 @@ pub struct TenantCreate {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
+    /// Create a user (give --password-stdin for one who signs in).
     Create(UserCreate),
+    /// A tenant's users.
+    List(TenantRef),
+    /// One user with their links.
+    Show(IdRef),
+    /// Change a user's email, name, extension, number or admin flag.
+    Update(UserUpdate),
+    /// Set a user's password from the first line of standard input.
+    SetPassword(IdRef),
+    /// Add how a source names the user.
+    Link(UserLinkArgs),
+    /// Remove how a source names the user.
+    Unlink(UserLinkArgs),
+    /// Stop a user signing in and revoke their grants (their hooks stop).
+    Disable(IdRef),
+    /// Let a disabled user sign in again (revoked grants stay revoked).
+    Enable(IdRef),
+    /// Delete a user with their links, hooks and grants (needs --yes).
+    Delete(DeleteRef),
 }
 
 #[derive(Debug, Args)]
 pub struct UserCreate {
+    /// The tenant (`ten_…`).
     #[arg(long)]
     pub tenant: String,
+    /// Sign-in email, unique in the tenant.
     #[arg(long)]
     pub email: String,
+    /// Display name (shown in call summaries).
     #[arg(long)]
     pub name: String,
+    /// The user's extension, unique in the tenant.
     #[arg(long)]
     pub extension: Option<String>,
     /// The user's phone number; national numbers use the tenant's default country.
@@ -122,7 +163,10 @@ pub struct UserCreate {
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
+    /// Register a client; its secret is shown once.
     Create(ClientCreate),
+    /// Rename a client or replace its redirect URIs.
+    Update(ClientUpdate),
     /// Every registered client (secrets are never shown again).
     List,
     /// Issue a new secret; the old one stops working at once.
@@ -133,6 +177,7 @@ pub enum ClientCommand {
 
 #[derive(Debug, Args)]
 pub struct ClientRef {
+    /// The client (`cli_…`).
     #[arg(long)]
     pub id: String,
 }
@@ -147,18 +192,21 @@ pub enum GrantCommand {
 
 #[derive(Debug, Args)]
 pub struct GrantList {
+    /// The user (`usr_…`).
     #[arg(long)]
     pub user: String,
 }
 
 #[derive(Debug, Args)]
 pub struct GrantRef {
+    /// The grant (`gnt_…`).
     #[arg(long)]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ClientCreate {
+    /// The client's name (shown on the consent page).
     #[arg(long)]
     pub name: String,
     /// Where the client may receive codes; compared by exact string (repeatable).
@@ -168,13 +216,30 @@ pub struct ClientCreate {
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
+    /// Register a phone system; prints its ingest URL and secret.
     Create(SourceCreate),
+    /// A tenant's sources with their ingest URLs (secrets are not shown).
+    List(TenantRef),
+    /// One source with its ingest URL (the secret is not shown).
+    Show(IdRef),
+    /// Change a source's PBX account id or API settings.
+    Update(SourceUpdate),
+    /// Issue a new secret; the old one still verifies for `source_secret_grace_hours`.
+    RotateSecret(SourceRotate),
+    /// Refuse the source's events until it is enabled again.
+    Disable(IdRef),
+    /// Accept a disabled source's events again.
+    Enable(IdRef),
+    /// Delete a source with its links, queue names and calls in progress (needs --yes).
+    Delete(DeleteRef),
 }
 
 #[derive(Debug, Args)]
 pub struct SourceCreate {
+    /// The tenant (`ten_…`).
     #[arg(long)]
     pub tenant: String,
+    /// What kind of phone system pushes (or serves) the events.
     #[arg(long, value_enum)]
     pub kind: SourceKind,
     /// The verification secret. Required for zoom (Zoom's "Secret Token"); generated otherwise.
@@ -221,25 +286,36 @@ pub enum QueueCommand {
 
 #[derive(Debug, Args)]
 pub struct QueueSet {
+    /// The source (`src_…`).
     #[arg(long)]
     pub source: String,
     /// The id the source uses for the queue (Kazoo queue id).
     #[arg(long = "queue-id", value_name = "ID")]
     pub queue_id: String,
+    /// The readable name, e.g. `Support`.
     #[arg(long)]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct QueueList {
+    /// The source (`src_…`).
     #[arg(long)]
     pub source: String,
 }
 
 #[derive(Debug, Args)]
 pub struct QueueRef {
+    /// The source (`src_…`).
     #[arg(long)]
     pub source: String,
+    /// The id the source uses for the queue.
     #[arg(long = "queue-id", value_name = "ID")]
     pub queue_id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Admin actions, newest first.
+    List(AuditList),
 }

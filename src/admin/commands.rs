@@ -27,17 +27,24 @@ pub enum AdminError {
     Credential(#[from] CredentialError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A deletion asked without `--yes`: the message says what would go.
+    #[error("{0}")]
+    NeedsConfirmation(String),
 }
 
-fn invalid(message: impl Into<String>) -> AdminError {
+pub(super) fn not_found(message: impl Into<String>) -> AdminError {
+    AdminError::Store(StoreError::NotFound(message.into()))
+}
+
+pub(super) fn invalid(message: impl Into<String>) -> AdminError {
     AdminError::Invalid(message.into())
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, AdminError> {
+pub(super) fn tenant_id(raw: &str) -> Result<TenantId, AdminError> {
     TenantId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a tenant id (ten_…)")))
 }
 
-fn non_blank(field: &str, value: &str) -> Result<String, AdminError> {
+pub(super) fn non_blank(field: &str, value: &str) -> Result<String, AdminError> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.len() > 200 {
         return Err(invalid(format!("--{field} must be 1 to 200 characters")));
@@ -103,7 +110,7 @@ pub async fn create_user(
 }
 
 /// Extensions are dial strings: digits, `*` and `#`, at most 16.
-fn parse_extension(raw: &str) -> Result<String, AdminError> {
+pub(super) fn parse_extension(raw: &str) -> Result<String, AdminError> {
     let ok = !raw.is_empty()
         && raw.len() <= 16
         && raw
@@ -118,7 +125,7 @@ fn parse_extension(raw: &str) -> Result<String, AdminError> {
     }
 }
 
-fn parse_link(raw: &str) -> Result<NewUserLink, AdminError> {
+pub(super) fn parse_link(raw: &str) -> Result<NewUserLink, AdminError> {
     let bad = || invalid(format!("--link {raw:?} must be SOURCE_ID:EXTERNAL_USER_ID"));
     let (source, external) = raw.split_once(':').ok_or_else(bad)?;
     let source_id = SourceId::parse(source).ok_or_else(bad)?;
@@ -149,7 +156,7 @@ pub async fn create_client(store: &dyn Storage, args: &ClientCreate) -> Result<V
     Ok(json!({"client_id": client.id, "client_secret": secret, "name": client.name}))
 }
 
-fn client_id(raw: &str) -> Result<ClientId, AdminError> {
+pub(super) fn client_id(raw: &str) -> Result<ClientId, AdminError> {
     ClientId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a client id (cli_…)")))
 }
 
@@ -264,7 +271,7 @@ pub async fn create_source(
     Ok(json!({"id": source.id, "kind": source.kind, "ingest_url": ingest_url, "secret": secret}))
 }
 
-fn source_id(raw: &str) -> Result<SourceId, AdminError> {
+pub(super) fn source_id(raw: &str) -> Result<SourceId, AdminError> {
     SourceId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a source id (src_…)")))
 }
 
@@ -363,4 +370,46 @@ pub async fn simulate(
         )));
     }
     Ok(json!({ "source": source.id, "requests": results }))
+}
+
+/// Renames a client or replaces its redirect URIs; its secret is untouched.
+pub async fn update_client(
+    op: &super::operator::Operator<'_>,
+    args: &super::lifecycle_cli::ClientUpdate,
+) -> Result<Value, AdminError> {
+    let id = client_id(&args.id)?;
+    let name = args
+        .name
+        .as_deref()
+        .map(|n| non_blank("name", n))
+        .transpose()?;
+    let uris = args
+        .redirect_uris
+        .iter()
+        .map(|u| RedirectUri::parse(u).map_err(|e| invalid(format!("--redirect-uri: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if name.is_none() && uris.is_empty() {
+        return Err(invalid("nothing to change: give --name or --redirect-uri"));
+    }
+    let shown: Vec<&str> = uris.iter().map(|u| u.as_str()).collect();
+    let details = json!({"name": name, "redirect_uris": shown});
+    let audit = op.audit(None, "client.update", id.as_str(), details);
+    let uris = (!uris.is_empty()).then_some(uris.as_slice());
+    let client = op
+        .store
+        .update_client(&id, name.as_deref(), uris, &audit)
+        .await?
+        .ok_or_else(|| not_found(format!("no client {id}")))?;
+    let uris: Vec<&str> = client.redirect_uris.iter().map(|u| u.as_str()).collect();
+    Ok(json!({"client_id": client.id, "name": client.name, "redirect_uris": uris}))
+}
+
+/// The audit log, newest first, of one tenant or of all.
+pub async fn list_audit(
+    store: &dyn Storage,
+    args: &super::lifecycle_cli::AuditList,
+) -> Result<Value, AdminError> {
+    let tenant = args.tenant.as_deref().map(tenant_id).transpose()?;
+    let entries = store.audit_log(tenant.as_ref(), args.limit).await?;
+    Ok(json!({ "entries": entries }))
 }

@@ -8,10 +8,11 @@ use crate::config::Settings;
 use crate::startup::Application;
 use crate::storage::{self, Storage};
 
-use super::cli::{
-    ClientCommand, Command, GrantCommand, QueueCommand, SourceCommand, TenantCommand, UserCommand,
-};
+use super::cli::{AuditCommand, ClientCommand, Command, GrantCommand, QueueCommand, TenantCommand};
 use super::commands;
+use super::lifecycle_dispatch;
+use super::operator::Operator;
+use anyhow::Context;
 
 /// Runs `command` with `settings`; the error is what the binary prints before exiting non-zero.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -22,10 +23,26 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         command => {
-            let store = storage::connect(&settings.database_url, 2).await?;
+            let database = &settings.database_url;
+            let may_create = matches!(
+                command,
+                Command::Migrate
+                    | Command::Tenant(TenantCommand::Create(_))
+                    | Command::Client(ClientCommand::Create(_))
+            );
+            if !may_create {
+                super::database_guard::refuse_missing_sqlite_file(database)?;
+            }
+            let store = storage::connect(database, 2)
+                .await
+                .with_context(|| format!("database {database}"))?;
             store.migrate().await?;
-            let output = admin(store.as_ref(), command, &settings).await?;
+            let output = admin(store.as_ref(), command, &settings).await;
             store.close().await;
+            let output = output.map_err(|error| {
+                let database = super::database_guard::describe(database);
+                anyhow::anyhow!("{error:#} (database: {database})")
+            })?;
             println!("{output}");
             Ok(())
         }
@@ -49,22 +66,21 @@ async fn admin(
     command: Command,
     settings: &Settings,
 ) -> anyhow::Result<Value> {
+    let operator = Operator::new(store, Operator::cli_actor(), settings);
     let output = match command {
         Command::Serve | Command::Openapi => {
             anyhow::bail!("`serve` and `openapi` do not run as admin commands")
         }
         Command::Migrate => serde_json::json!({"migrated": true}),
-        Command::Tenant(TenantCommand::Create(args)) => {
-            commands::create_tenant(store, &args).await?
+        Command::Tenant(command) => lifecycle_dispatch::tenant(&operator, command).await?,
+        Command::User(command) => {
+            lifecycle_dispatch::user(&operator, command, read_password).await?
         }
-        Command::User(UserCommand::Create(args)) => {
-            let password = if args.password_stdin {
-                Some(read_password()?)
-            } else {
-                None
-            };
-            commands::create_user(store, &args, password).await?
+        Command::Source(command) => lifecycle_dispatch::source(&operator, command).await?,
+        Command::Client(ClientCommand::Update(args)) => {
+            commands::update_client(&operator, &args).await?
         }
+        Command::Audit(AuditCommand::List(args)) => commands::list_audit(store, &args).await?,
         Command::Client(ClientCommand::Create(args)) => {
             commands::create_client(store, &args).await?
         }
@@ -77,9 +93,6 @@ async fn admin(
         }
         Command::Grant(GrantCommand::List(args)) => commands::list_grants(store, &args).await?,
         Command::Grant(GrantCommand::Revoke(args)) => commands::revoke_grant(store, &args).await?,
-        Command::Source(SourceCommand::Create(args)) => {
-            commands::create_source(store, &args, &settings.public_base()).await?
-        }
         Command::Queue(QueueCommand::Set(args)) => commands::set_queue(store, &args).await?,
         Command::Queue(QueueCommand::List(args)) => commands::list_queues(store, &args).await?,
         Command::Queue(QueueCommand::Delete(args)) => commands::delete_queue(store, &args).await?,
@@ -91,7 +104,7 @@ async fn admin(
     Ok(output)
 }
 
-/// The password of `user create --password-stdin`: one line, without its line ending.
+/// The password of `user create --password-stdin` and `user set-password`: one line, without its line ending.
 fn read_password() -> anyhow::Result<SecretString> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;

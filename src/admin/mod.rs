@@ -3,11 +3,20 @@
 //! `cli` is the grammar, `dispatch` runs one parsed command, `commands` holds the admin
 //! commands themselves.
 
+pub mod api;
+mod api_wire;
 pub mod cli;
 pub mod commands;
+mod database_guard;
 mod dispatch;
+pub mod lifecycle_cli;
+mod lifecycle_dispatch;
+pub mod operator;
 pub mod simulate;
 pub mod socket_source;
+pub mod source_ops;
+pub mod tenant_ops;
+pub mod user_ops;
 
 pub use cli::{Cli, Command};
 pub use commands::AdminError;

@@ -9,6 +9,7 @@ use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::EventType;
 use crate::pipeline::IngestJob;
+use crate::storage::Source;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use secrecy::ExposeSecret;
@@ -105,6 +106,7 @@ pub struct IngestQuery {
         (status = 200, description = "Applied, ignored, or the answer to Zoom's `endpoint.url_validation` (`{plainToken, encryptedToken}`)", body = IngestAnswer),
         (status = 400, description = "The body is not an event this source sends (`malformed_event`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The signature, token or timestamp does not verify", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The source is disabled (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the size limit", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database cannot take the events now (`unavailable`, with `Retry-After`); nothing was stored, send again", body = Problem, content_type = "application/problem+json"),
@@ -133,17 +135,30 @@ pub async fn ingest(
             .map(|v| (name.as_str().to_owned(), v.to_owned()))
     }));
     let now = Utc::now();
-    let parsed = verify_and_parse(
-        source.kind,
-        source.secret.expose_secret(),
-        &IngestRequest {
-            headers: &headers,
-            query_token: query.token.as_deref(),
-            body: &body,
-        },
-        now,
-    )
-    .map_err(|error| match error {
+    let ingest_request = IngestRequest {
+        headers: &headers,
+        query_token: query.token.as_deref(),
+        body: &body,
+    };
+    let mut verified = verify_rotated(&source, &ingest_request, now);
+    let mut source = source;
+    if matches!(verified, Err(IngestError::Unauthorized(_))) {
+        // The cached source may predate a rotation made by another process: look again.
+        source = state
+            .directories
+            .reload_source(state.storage.as_ref(), &source_id)
+            .await?
+            .ok_or_else(unknown)?;
+        verified = verify_rotated(&source, &ingest_request, now);
+    }
+    if source.disabled_at.is_some() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            ProblemCode::Forbidden,
+            "this source is disabled",
+        ));
+    }
+    let parsed = verified.map_err(|error| match error {
         IngestError::Unauthorized(why) => {
             tracing::warn!(why, "ingest request refused");
             ApiError::new(
@@ -206,4 +221,20 @@ pub async fn ingest(
 /// Every kind gets exactly `200`: Kazoo counts 202 and 204 as failures.
 fn answered(answer: IngestAnswer) -> HttpResponse {
     HttpResponse::Ok().json(answer)
+}
+
+/// Verifies with the source's secret, then with its previous one while the rotation's grace
+/// period lasts, so the PBX can be switched to the new secret without losing events.
+fn verify_rotated(
+    source: &Source,
+    request: &IngestRequest<'_>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Parsed, IngestError> {
+    match verify_and_parse(source.kind, source.secret.expose_secret(), request, now) {
+        Err(IngestError::Unauthorized(why)) => match source.previous_secret_at(now) {
+            Some(previous) => verify_and_parse(source.kind, previous.expose_secret(), request, now),
+            None => Err(IngestError::Unauthorized(why)),
+        },
+        other => other,
+    }
 }

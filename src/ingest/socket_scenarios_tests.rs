@@ -2,36 +2,22 @@
 //! expected triggers (`tests/data/README.md`), fed through the normalizer in stream order as
 //! the connector feeds them, and again with every event delivered twice.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
 use super::RawCallEvent;
 use super::asterisk::AmiTranslator;
 use super::freeswitch;
-use crate::domain::{CountryCode, E164Number, SourceId, SourceKind, TenantId, UserId};
+use crate::domain::{CountryCode, SourceKind};
+use crate::normalizer::StaticDirectory;
 use crate::normalizer::model::{CallEvent, Disposition, HangupCause};
-use crate::normalizer::{
-    CallState, DirectoryEntry, DirectoryUser, NormalizerConfig, StaticDirectory, apply, settle,
-};
+use crate::normalizer::test_scenarios::{self, ALICE, BOB, Expected, SUPPORT, ended, user};
 use crate::pbx::ami_codec::AmiMessage;
 
 fn data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(path)
-}
-
-fn user(id: &str, name: &str, ext: &str, number: Option<&str>, links: &[&str]) -> DirectoryEntry {
-    DirectoryEntry {
-        user: DirectoryUser {
-            user_id: UserId::parse(id).unwrap(),
-            name: name.into(),
-            extension: Some(ext.into()),
-            number: number.map(|n| E164Number::parse(n, CountryCode::default()).unwrap()),
-        },
-        external_ids: links.iter().map(|s| s.to_string()).collect(),
-    }
 }
 
 fn directory() -> StaticDirectory {
@@ -88,63 +74,15 @@ pub(crate) fn esl_events(folder: &str, files: &[&str]) -> Vec<RawCallEvent> {
         .collect()
 }
 
-/// A stand-in for storage: alias map, dedupe, apply in order, then settle.
+/// The events through the normalizer in stream order, as of a fixed time.
 pub(crate) fn run(kind: SourceKind, raws: &[RawCallEvent]) -> Vec<CallEvent> {
-    let dir = directory();
-    let config = NormalizerConfig::default();
     let now: DateTime<Utc> = "2026-12-02T18:00:00Z".parse().unwrap();
-    let mut calls: Vec<CallState> = Vec::new();
-    let mut aliases: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
-    for raw in raws {
-        let keys = raw.lookup_keys();
-        let index = match keys.iter().find_map(|k| aliases.get(k).copied()) {
-            Some(i) => i,
-            None => {
-                let tenant = TenantId::parse("ten_acme").unwrap();
-                let source = SourceId::parse("src_pbx").unwrap();
-                calls.push(CallState::new(tenant, source, kind, &keys[0]));
-                calls.len() - 1
-            }
-        };
-        let applied = apply(calls[index].clone(), raw, &dir, &config, now);
-        for alias in applied.state.aliases() {
-            aliases.insert(alias, index);
-        }
-        calls[index] = applied.state;
-        out.extend(applied.events.into_iter().map(|e| e.event));
-    }
-    for call in &mut calls {
-        let settled = settle(call.clone(), &config, now + TimeDelta::seconds(10));
-        *call = settled.state;
-        out.extend(settled.events.into_iter().map(|e| e.event));
-    }
-    out
+    test_scenarios::run(kind, raws, &directory(), now)
 }
 
-type Expected = (&'static str, Option<&'static str>, Option<&'static str>);
-
-/// `(type, user name, occurred_at)` of each trigger in order; a `None` time is not compared.
+/// The triggers are exactly `expected`, in order.
 pub(crate) fn check(events: &[CallEvent], expected: &[Expected]) {
-    let got: Vec<_> = events
-        .iter()
-        .map(|e| {
-            (
-                e.event_type.as_str(),
-                e.call.user.name.clone(),
-                e.occurred_at.to_rfc3339(),
-            )
-        })
-        .collect();
-    assert_eq!(events.len(), expected.len(), "got {got:#?}");
-    for (i, (kind, name, at)) in expected.iter().enumerate() {
-        let e = &events[i];
-        let same_time = at.is_none_or(|t| e.occurred_at == t.parse::<DateTime<Utc>>().unwrap());
-        assert!(
-            e.event_type.as_str() == *kind && e.call.user.name.as_deref() == *name && same_time,
-            "trigger {i} is not {kind} {name:?} {at:?}: {got:#?}"
-        );
-    }
+    test_scenarios::check(events, expected, true);
 }
 
 /// Runs the events in order and doubled (a replayed event changes nothing).
@@ -159,17 +97,6 @@ pub(crate) fn scenario(
     check(&run(kind, &doubled), expected);
     events
 }
-
-pub(crate) fn ended(events: &[CallEvent]) -> &CallEvent {
-    events
-        .iter()
-        .find(|e| e.event_type.as_str() == "call.ended")
-        .unwrap()
-}
-
-const ALICE: Option<&str> = Some("Alice Nguyen");
-const BOB: Option<&str> = Some("Bob Martin");
-const SUPPORT: Option<&str> = Some("Support");
 
 #[test]
 fn ami_inbound_answered_rings_answers_and_ends_on_the_last_hangup() {

@@ -41,6 +41,8 @@ mod media_tests;
 mod same_story_tests;
 #[cfg(test)]
 mod scenarios_tests;
+#[cfg(test)]
+pub(crate) mod test_scenarios;
 
 use chrono::{DateTime, Utc};
 

@@ -1,13 +1,14 @@
 //! Every recorded Kazoo, Zoom and Zorio scenario of `shared/fixtures` yields the expected
 //! triggers, in emitted order, in reversed and shuffled order, and with every event twice.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::model::{CallEvent, Direction, Disposition, EventType, HangupCause};
+use super::test_scenarios::{ALICE, BOB, Expected, SUPPORT, check, ended, user};
 use super::*;
-use crate::domain::{CountryCode, E164Number, SourceId, SourceKind, TenantId, UserId};
+use crate::domain::{CountryCode, SourceKind};
 use crate::ingest::{Headers, Parsed, kazoo, zoom, zorio};
 
 const ZOOM_SECRET: &str = "zm_test_secret_token_0123456789";
@@ -16,18 +17,6 @@ fn fixtures(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures")
         .join(path)
-}
-
-fn user(id: &str, name: &str, ext: &str, number: Option<&str>, links: &[&str]) -> DirectoryEntry {
-    DirectoryEntry {
-        user: DirectoryUser {
-            user_id: UserId::parse(id).unwrap(),
-            name: name.into(),
-            extension: Some(ext.into()),
-            number: number.map(|n| E164Number::parse(n, CountryCode::default()).unwrap()),
-        },
-        external_ids: links.iter().map(|s| s.to_string()).collect(),
-    }
 }
 
 pub(super) fn directory() -> StaticDirectory {
@@ -98,76 +87,13 @@ fn load(kind: SourceKind, scenario: &str) -> Vec<Vec<crate::ingest::RawCallEvent
         .collect()
 }
 
-/// A minimal stand-in for storage: alias map, dedupe, apply, then settle.
+/// The scenario's deliveries through the normalizer, in the order given, as of a fixed time.
 pub(super) fn run(
     kind: SourceKind,
     deliveries: &[Vec<crate::ingest::RawCallEvent>],
 ) -> Vec<CallEvent> {
-    let dir = directory();
-    let config = NormalizerConfig::default();
     let now: DateTime<Utc> = "2024-06-03T18:00:00Z".parse().unwrap();
-    let mut calls: Vec<CallState> = Vec::new();
-    let mut aliases: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
-    for raw in deliveries.iter().flatten() {
-        let keys = raw.lookup_keys();
-        let index = match keys.iter().find_map(|k| aliases.get(k).copied()) {
-            Some(i) => i,
-            None => {
-                let tenant = TenantId::parse("ten_acme").unwrap();
-                let source = SourceId::parse("src_pbx").unwrap();
-                calls.push(CallState::new(tenant, source, kind, &keys[0]));
-                calls.len() - 1
-            }
-        };
-        let applied = apply(calls[index].clone(), raw, &dir, &config, now);
-        for alias in applied.state.aliases() {
-            aliases.insert(alias, index);
-        }
-        calls[index] = applied.state;
-        out.extend(applied.events.into_iter().map(|e| e.event));
-    }
-    for call in &mut calls {
-        let settled = settle(call.clone(), &config, now + TimeDelta::seconds(10));
-        *call = settled.state;
-        out.extend(settled.events.into_iter().map(|e| e.event));
-    }
-    out
-}
-
-type Expected = (&'static str, Option<&'static str>, Option<&'static str>);
-
-/// `(type, user name, occurred_at)` of each trigger; a `None` time is not compared.
-fn check(events: &[CallEvent], expected: &[Expected], ordered: bool) {
-    let got: Vec<_> = events
-        .iter()
-        .map(|e| {
-            (
-                e.event_type.as_str(),
-                e.call.user.name.clone(),
-                e.occurred_at,
-            )
-        })
-        .collect();
-    assert_eq!(events.len(), expected.len(), "got {got:#?}");
-    let mut remaining: Vec<_> = events.iter().collect();
-    for (i, (kind, name, at)) in expected.iter().enumerate() {
-        let matches = |e: &&CallEvent| {
-            e.event_type.as_str() == *kind
-                && e.call.user.name.as_deref() == *name
-                && at.is_none_or(|t| e.occurred_at == t.parse::<DateTime<Utc>>().unwrap())
-        };
-        if ordered {
-            assert!(
-                matches(&&events[i]),
-                "trigger {i} is not {kind} {name:?} {at:?}: {got:#?}"
-            );
-        } else {
-            let pos = remaining.iter().position(matches);
-            let pos = pos.unwrap_or_else(|| panic!("no {kind} {name:?} {at:?} in {got:#?}"));
-            remaining.remove(pos);
-        }
-    }
+    test_scenarios::run(kind, deliveries.iter().flatten(), &directory(), now)
 }
 
 /// Runs a scenario in order, reversed, in shuffled orders and doubled, checking each run.
@@ -196,18 +122,6 @@ fn scenario(kind: SourceKind, path: &str, expected: &[Expected]) -> Vec<CallEven
     }
     in_order
 }
-
-fn ended(events: &[CallEvent]) -> &CallEvent {
-    events
-        .iter()
-        .find(|e| e.event_type == EventType::Ended)
-        .unwrap()
-}
-
-const ALICE: Option<&str> = Some("Alice Nguyen");
-const BOB: Option<&str> = Some("Bob Martin");
-/// The queue party, named by the directory.
-const SUPPORT: Option<&str> = Some("Support");
 
 #[test]
 fn kazoo_inbound_answered_rings_answers_and_ends_with_talk_time() {

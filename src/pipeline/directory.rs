@@ -37,6 +37,19 @@ impl DirectoryCache {
             .map(|source| self.sources.insert(id.clone(), source)))
     }
 
+    /// The source as stored now, replacing the cached copy (after a failed verification,
+    /// in case its secret was rotated in the meantime).
+    pub async fn reload_source(
+        &self,
+        store: &dyn Storage,
+        id: &SourceId,
+    ) -> Result<Option<Arc<Source>>, StoreError> {
+        Ok(store
+            .source(id)
+            .await?
+            .map(|source| self.sources.insert(id.clone(), source)))
+    }
+
     /// The directory of `source`'s tenant, with the external ids this source uses.
     pub async fn for_source(
         &self,

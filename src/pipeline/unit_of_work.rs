@@ -8,7 +8,8 @@
 //! memory, and the net effect on each row is written at the end.
 
 use crate::normalizer::{self, Applied, CallState};
-use crate::storage::call_writes::{CallWrite, EventWrite, KeyId, KeyWrite};
+use crate::storage::KeyId;
+use crate::storage::call_writes::{CallWrite, EventWrite, KeyWrite};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 

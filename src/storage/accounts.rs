@@ -10,10 +10,10 @@ use super::{
 use crate::domain::{ClientId, EmailAddress, SourceId, TenantId, UserId};
 use secrecy::ExposeSecret;
 
-const USER_COLUMNS: &str =
-    "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at";
-const SOURCE_COLUMNS: &str =
-    "id, tenant_id, kind, secret, account_id, api_url, api_key, created_at";
+const USER_COLUMNS: &str = "id, tenant_id, email, name, extension, number, is_admin, password_hash, created_at, \
+     disabled_at";
+const SOURCE_COLUMNS: &str = "id, tenant_id, kind, secret, account_id, api_url, api_key, created_at, disabled_at, \
+     previous_secret, previous_secret_until";
 
 #[async_trait::async_trait]
 pub trait TenantStore {
@@ -194,12 +194,14 @@ impl UserStore for Store {
         &self,
         email: &EmailAddress,
     ) -> Result<Vec<UserCredentials>, StoreError> {
-        let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email = $1 ORDER BY id"
+        let rows: Vec<UserRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1 AND disabled_at IS NULL ORDER BY id"
         ))
         .bind(email.as_str())
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         rows.into_iter().map(UserRow::into_credentials).collect()
     }
 

@@ -5,9 +5,9 @@
 
 use super::StoreError;
 use super::bundle::rows_per_statement;
-use super::call_writes::KeyId;
+use super::call_tx::{CallTx, KeyId};
 use super::error::corrupt_json;
-use super::store::{Store, Tx, on_pool, on_tx};
+use super::store::{Store, on_pool, on_tx};
 use crate::domain::{SourceId, TenantId, UserId};
 use crate::normalizer::model::EventType;
 use crate::normalizer::{CallEvent, CallState};
@@ -58,11 +58,6 @@ pub trait CallStore {
 
     /// Stored events, newest first by source time.
     async fn call_events(&self, query: &EventQuery) -> Result<Vec<CallEvent>, StoreError>;
-}
-
-/// An open transaction over calls; dropped without [`CallTx::commit`], nothing is kept.
-pub struct CallTx<'a> {
-    pub(super) tx: Tx<'a>,
 }
 
 impl CallTx<'_> {

@@ -9,7 +9,7 @@
 //! backends.
 
 use super::bundle::{self, Arg, Bundle, rows_per_statement, values};
-use super::call_state::CallTx;
+use super::call_tx::{CallTx, KeyId};
 use super::error::{corrupt, corrupt_json};
 use super::hooks::{HookScope, HookStatus};
 use super::store::on_tx;
@@ -18,9 +18,6 @@ use crate::domain::{DeliveryId, HookEventFilter, HookId, TenantId, UserId};
 use crate::normalizer::{CallState, EmittedEvent};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
-
-/// A call key of one source: `call_keys`' primary key, `(source id, key)`.
-pub type KeyId = (String, String);
 
 /// The net change to one `call_keys` row, folded from every change the batch made to it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,13 +4,17 @@
 //! which event, duplicates, status moves) are decided by their callers.
 
 mod accounts;
+pub mod audit;
 mod bundle;
 pub mod call_requests;
 pub mod call_state;
+mod call_tx;
 pub mod call_writes;
+mod client_lifecycle;
 pub mod delivery_queue;
 mod error;
 pub mod hooks;
+mod lifecycle_models;
 mod models;
 mod oauth;
 mod oauth_models;
@@ -19,21 +23,29 @@ pub mod pbx_sockets;
 mod retention;
 mod rows;
 pub mod socket_dials;
+mod source_lifecycle;
 mod store;
+mod user_lifecycle;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
+pub use audit::{AuditEntry, AuditRecord, AuditStore};
 pub use call_requests::{CallRequest, CallRequestStore, DialRecord, NewCallRequest, RequestStatus};
-pub use call_state::{CallStore, CallTx, EventQuery, RawEventRef, StoredBatch};
+pub use call_state::{CallStore, EventQuery, RawEventRef, StoredBatch};
+pub use call_tx::{CallTx, KeyId};
+pub use client_lifecycle::ClientLifecycle;
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
 pub use hooks::{HookScope, HookStatus, HookStore};
+pub use lifecycle_models::*;
 pub use models::*;
 pub use oauth::OAuthStore;
 pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
 pub use socket_dials::{DialState, SocketDial, SocketDialStore};
+pub use source_lifecycle::SourceLifecycle;
 pub use store::Store;
+pub use user_lifecycle::UserLifecycle;
 
 use crate::config::{Backend, DatabaseUrl};
 use async_trait::async_trait;
@@ -54,6 +66,10 @@ pub trait Storage:
     + Retention
     + PbxSocketStore
     + SocketDialStore
+    + UserLifecycle
+    + SourceLifecycle
+    + AuditStore
+    + ClientLifecycle
     + Send
     + Sync
 {

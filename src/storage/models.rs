@@ -40,6 +40,8 @@ pub struct User {
     pub number: Option<E164Number>,
     pub is_admin: bool,
     pub created_at: DateTime<Utc>,
+    /// Set while the user may not sign in (their grants were revoked when it was set).
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// A user and the PHC-format argon2 hash of their password, for login.
@@ -95,6 +97,27 @@ pub struct Source {
     pub account_id: Option<String>,
     pub api: Option<PbxApi>,
     pub created_at: DateTime<Utc>,
+    /// Set while the source's requests are refused.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// The secret before the last rotation, still accepted until its grace period ends.
+    pub previous_secret: Option<PreviousSecret>,
+}
+
+/// A rotated-out source secret and the end of its grace period.
+#[derive(Clone, Debug)]
+pub struct PreviousSecret {
+    pub secret: SecretString,
+    pub until: DateTime<Utc>,
+}
+
+impl Source {
+    /// The previous secret if its grace period has not ended at `now`.
+    pub fn previous_secret_at(&self, now: DateTime<Utc>) -> Option<&SecretString> {
+        self.previous_secret
+            .as_ref()
+            .filter(|previous| now < previous.until)
+            .map(|previous| &previous.secret)
+    }
 }
 
 /// Where and how ringhook calls the PBX's API (click-to-call).

@@ -82,7 +82,7 @@ pub trait OAuthStore {
 ///
 /// The REST hooks subscribed under the grant are disabled in the same transaction,
 /// so that no delivery outlives the consent.
-async fn grant_revoked(
+pub(super) async fn grant_revoked(
     tx: &mut Tx<'_>,
     grant_id: &str,
     now: DateTime<Utc>,
@@ -487,8 +487,8 @@ impl OAuthStore for Store {
         let user: Option<UserRow> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, tenant_id, email, name, extension, number, is_admin, \
-                 password_hash, created_at \
-                 FROM users WHERE tenant_id = $1 AND id = $2",
+                 password_hash, created_at, disabled_at \
+                 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL",
             )
             .bind(grant.tenant_id.as_str())
             .bind(grant.user_id.as_str())

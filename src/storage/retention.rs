@@ -1,5 +1,5 @@
 //! Retention: what is deleted once it is old enough, across aggregates (delivery history,
-//! event payloads with their deliveries, raw-event receipts).
+//! event payloads with their deliveries, the audit log, raw-event receipts).
 
 use super::StoreError;
 use super::store::{Store, on_pool};
@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 #[async_trait::async_trait]
 pub trait Retention {
-    /// Deletes attempts and events (with their deliveries) older than `cutoff`, and raw-event
+    /// Deletes attempts, audit entries and events (with their deliveries) older than `cutoff`, and raw-event
     /// receipts older than `receipts_cutoff`; returns how many rows went.
     async fn prune(
         &self,
@@ -30,6 +30,7 @@ impl Retention for Store {
                 cutoff,
             ),
             ("DELETE FROM call_events WHERE created_at < $1", cutoff),
+            ("DELETE FROM audit_log WHERE created_at < $1", cutoff),
             (
                 "DELETE FROM raw_event_receipts WHERE received_at < $1",
                 receipts_cutoff,

@@ -54,6 +54,7 @@ pub(super) struct UserRow {
     pub is_admin: bool,
     pub password_hash: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -82,6 +83,7 @@ impl TryFrom<UserRow> for User {
             number,
             is_admin: row.is_admin,
             created_at: row.created_at,
+            disabled_at: row.disabled_at,
         })
     }
 }
@@ -114,6 +116,9 @@ pub(super) struct SourceRow {
     pub api_url: Option<String>,
     pub api_key: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<SourceRow> for Source {
@@ -137,6 +142,14 @@ impl TryFrom<SourceRow> for Source {
             account_id: row.account_id,
             api,
             created_at: row.created_at,
+            disabled_at: row.disabled_at,
+            previous_secret: match (row.previous_secret, row.previous_secret_until) {
+                (Some(secret), Some(until)) => Some(PreviousSecret {
+                    secret: SecretString::from(secret),
+                    until,
+                }),
+                _ => None,
+            },
         })
     }
 }

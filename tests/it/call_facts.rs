@@ -3,12 +3,10 @@
 //! scenarios, through the real `POST /ingest/{source}` on both backends, read back as the
 //! JSON subscribers receive.
 
-use crate::support::spawn_app_with;
-use crate::support::tenant::acme;
+use crate::support::scenario::play;
 use ringhook::config::Backend;
 use ringhook::domain::SourceKind;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// `(event type, JSON pointer into that event, expected value)`.
 type Fact = (&'static str, &'static str, Value);
@@ -21,6 +19,14 @@ struct Story {
 
 const DID: &str = "+16285550100";
 
+/// The facts `event_type` must report, as `(JSON pointer, expected value)`.
+fn of(event_type: &'static str, facts: &[(&'static str, Value)]) -> Vec<Fact> {
+    facts
+        .iter()
+        .map(|(pointer, want)| (event_type, *pointer, want.clone()))
+        .collect()
+}
+
 fn media(content_type: &str) -> Value {
     json!({ "content_type": content_type })
 }
@@ -30,182 +36,209 @@ const STORIES: &[Story] = &[
         kind: SourceKind::Kazoo,
         scenario: "kazoo/inbound_answered",
         facts: || {
-            vec![
-                ("call.ringing", "/call/line/number", json!(DID)),
-                ("call.ended", "/call/hangup_cause", json!("normal")),
-                (
+            [
+                of("call.ringing", &[("/call/line/number", json!(DID))]),
+                of(
                     "call.ended",
-                    "/call/hangup_cause_raw",
-                    json!("NORMAL_CLEARING"),
+                    &[
+                        ("/call/hangup_cause", json!("normal")),
+                        ("/call/hangup_cause_raw", json!("NORMAL_CLEARING")),
+                        ("/call/ring_seconds", json!(7)),
+                        ("/call/talk_seconds", json!(42)),
+                        ("/call/duration_seconds", json!(49)),
+                    ],
                 ),
-                ("call.ended", "/call/ring_seconds", json!(7)),
-                ("call.ended", "/call/talk_seconds", json!(42)),
-                ("call.ended", "/call/duration_seconds", json!(49)),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Kazoo,
         scenario: "kazoo/inbound_voicemail",
         facts: || {
-            vec![
-                (
+            [
+                of(
                     "call.missed",
-                    "/missed",
-                    json!({"reason": "no_answer", "ring_seconds": 20}),
+                    &[(
+                        "/missed",
+                        json!({"reason": "no_answer", "ring_seconds": 20}),
+                    )],
                 ),
-                (
+                of(
                     "call.voicemail",
-                    "/voicemail/box_id",
-                    json!("220ad06ea76be98c9259cdbfee6bae11"),
+                    &[
+                        (
+                            "/voicemail/box_id",
+                            json!("220ad06ea76be98c9259cdbfee6bae11"),
+                        ),
+                        (
+                            "/voicemail/message_id",
+                            json!("202406-09b2183cf6f76347435902822b5a4e80"),
+                        ),
+                        ("/voicemail/duration_seconds", json!(31)),
+                        ("/voicemail/media", media("audio/mpeg")),
+                    ],
                 ),
-                (
-                    "call.voicemail",
-                    "/voicemail/message_id",
-                    json!("202406-09b2183cf6f76347435902822b5a4e80"),
+                of(
+                    "call.ended",
+                    &[
+                        ("/call/line/number", json!(DID)),
+                        ("/call/ring_seconds", json!(21)),
+                        ("/call/talk_seconds", json!(0)),
+                        ("/call/duration_seconds", json!(58)),
+                        ("/call/hangup_cause", json!("normal")),
+                    ],
                 ),
-                ("call.voicemail", "/voicemail/duration_seconds", json!(31)),
-                ("call.voicemail", "/voicemail/media", media("audio/mpeg")),
-                ("call.ended", "/call/line/number", json!(DID)),
-                ("call.ended", "/call/ring_seconds", json!(21)),
-                ("call.ended", "/call/talk_seconds", json!(0)),
-                ("call.ended", "/call/duration_seconds", json!(58)),
-                ("call.ended", "/call/hangup_cause", json!("normal")),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Kazoo,
         scenario: "kazoo/quickcall_click_to_call",
-        facts: || vec![("call.ended", "/call/line/number", json!(DID))],
+        facts: || of("call.ended", &[("/call/line/number", json!(DID))]),
     },
     Story {
         kind: SourceKind::Kazoo,
         scenario: "kazoo/park_retrieved",
         facts: || {
-            vec![
-                ("call.unparked", "/park/outcome", json!("retrieved")),
-                ("call.ended", "/park/outcome", json!("retrieved")),
+            [
+                of("call.unparked", &[("/park/outcome", json!("retrieved"))]),
+                of("call.ended", &[("/park/outcome", json!("retrieved"))]),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Kazoo,
         scenario: "kazoo/park_abandoned",
         facts: || {
-            vec![
-                ("call.park_abandoned", "/park/outcome", json!("abandoned")),
-                ("call.ended", "/park/outcome", json!("abandoned")),
+            [
+                of(
+                    "call.park_abandoned",
+                    &[("/park/outcome", json!("abandoned"))],
+                ),
+                of("call.ended", &[("/park/outcome", json!("abandoned"))]),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Kazoo,
         scenario: "kazoo/queue_abandoned",
         facts: || {
-            vec![
-                (
+            [
+                of(
                     "call.queue_abandoned",
-                    "/queue/abandon_reason",
-                    json!("caller_hung_up"),
+                    &[("/queue/abandon_reason", json!("caller_hung_up"))],
                 ),
-                (
+                of(
                     "call.ended",
-                    "/call/hangup_cause",
-                    json!("caller_cancelled"),
+                    &[
+                        ("/call/hangup_cause", json!("caller_cancelled")),
+                        ("/call/talk_seconds", json!(0)),
+                    ],
                 ),
-                ("call.ended", "/call/talk_seconds", json!(0)),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Zoom,
         scenario: "zoom/inbound_answered",
         facts: || {
-            vec![
-                ("call.answered", "/call/line/number", json!(DID)),
-                ("call.ended", "/call/hangup_cause", json!("normal")),
-                (
+            [
+                of("call.answered", &[("/call/line/number", json!(DID))]),
+                of(
                     "call.ended",
-                    "/call/hangup_cause_raw",
-                    json!("Call connected"),
+                    &[
+                        ("/call/hangup_cause", json!("normal")),
+                        ("/call/hangup_cause_raw", json!("Call connected")),
+                        ("/call/ring_seconds", json!(6)),
+                        ("/call/duration_seconds", json!(48)),
+                    ],
                 ),
-                ("call.ended", "/call/ring_seconds", json!(6)),
-                ("call.ended", "/call/duration_seconds", json!(48)),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Zoom,
         scenario: "zoom/outbound_answered",
-        facts: || vec![("call.ringing", "/call/line/number", json!(DID))],
+        facts: || of("call.ringing", &[("/call/line/number", json!(DID))]),
     },
     Story {
         kind: SourceKind::Zoom,
         scenario: "zoom/inbound_missed_voicemail",
         facts: || {
-            vec![
-                (
+            [
+                of(
                     "call.missed",
-                    "/missed",
-                    json!({"reason": "no_answer", "ring_seconds": 20}),
+                    &[(
+                        "/missed",
+                        json!({"reason": "no_answer", "ring_seconds": 20}),
+                    )],
                 ),
-                (
+                of(
                     "call.voicemail",
-                    "/voicemail/message_id",
-                    json!("8b1f0c3e9d2a4b7c"),
+                    &[
+                        ("/voicemail/message_id", json!("8b1f0c3e9d2a4b7c")),
+                        ("/voicemail/duration_seconds", json!(31)),
+                        ("/voicemail/media", media("audio/mpeg")),
+                    ],
                 ),
-                ("call.voicemail", "/voicemail/duration_seconds", json!(31)),
-                ("call.voicemail", "/voicemail/media", media("audio/mpeg")),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Zoom,
         scenario: "zoom/inbound_rejected",
         facts: || {
-            vec![
-                ("call.missed", "/missed/reason", json!("rejected")),
-                ("call.ended", "/call/hangup_cause", json!("rejected")),
+            [
+                of("call.missed", &[("/missed/reason", json!("rejected"))]),
+                of("call.ended", &[("/call/hangup_cause", json!("rejected"))]),
             ]
+            .concat()
         },
     },
     Story {
         kind: SourceKind::Zoom,
         scenario: "zoom/warm_transfer",
         facts: || {
-            vec![(
+            of(
                 "call.transferred",
-                "/transfer/new_call_id",
-                json!("7376154500011122299"),
-            )]
+                &[("/transfer/new_call_id", json!("7376154500011122299"))],
+            )
         },
     },
     Story {
         kind: SourceKind::Zorio,
         scenario: "zorio/inbound_answered",
         facts: || {
-            vec![
-                ("call.ringing", "/call/line/number", json!(DID)),
-                (
+            [
+                of("call.ringing", &[("/call/line/number", json!(DID))]),
+                of(
                     "call.recording_ready",
-                    "/recording/id",
-                    json!("5b2f8e1c-3d4a-4b6c-9e7f-0a1b2c3d4e5f"),
+                    &[
+                        (
+                            "/recording/id",
+                            json!("5b2f8e1c-3d4a-4b6c-9e7f-0a1b2c3d4e5f"),
+                        ),
+                        ("/recording/duration_seconds", Value::Null),
+                        ("/recording/media", media("audio/mpeg")),
+                    ],
                 ),
-                (
-                    "call.recording_ready",
-                    "/recording/duration_seconds",
-                    Value::Null,
+                of(
+                    "call.ended",
+                    &[
+                        ("/call/hangup_cause", json!("normal")),
+                        ("/call/ring_seconds", json!(7)),
+                        ("/call/duration_seconds", json!(49)),
+                    ],
                 ),
-                (
-                    "call.recording_ready",
-                    "/recording/media",
-                    media("audio/mpeg"),
-                ),
-                ("call.ended", "/call/hangup_cause", json!("normal")),
-                ("call.ended", "/call/ring_seconds", json!(7)),
-                ("call.ended", "/call/duration_seconds", json!(49)),
             ]
+            .concat()
         },
     },
 ];
@@ -235,41 +268,20 @@ fn assert_fact(events: &[Value], (event_type, pointer, want): &Fact, scenario: &
     assert_eq!(got, want, "{scenario}: {event_type} {pointer}");
 }
 
-async fn check(backend: Backend, story: &Story) {
-    let Some(app) = spawn_app_with(backend, |s| s.call_settle_seconds = 0).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return;
-    };
-    let acme = acme(app.db.store.as_ref()).await;
-    app.replay(acme.source(story.kind), story.scenario).await;
-    let facts = (story.facts)();
-    let mut types: Vec<&str> = facts.iter().map(|f| f.0).collect();
-    types.dedup();
-    for event_type in types {
-        app.wait_for_event(&acme.tenant_id, event_type).await;
-    }
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let events: Vec<Value> = app
-        .events(&acme.tenant_id)
-        .await
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap())
-        .collect();
-    for fact in facts {
-        assert_fact(&events, &fact, story.scenario);
+async fn each_source_reports_its_call_facts_through_http(backend: Backend) {
+    for story in STORIES {
+        let Some(played) = play(backend, story.kind, story.scenario).await else {
+            return;
+        };
+        let events: Vec<Value> = played
+            .events
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        for fact in (story.facts)() {
+            assert_fact(&events, &fact, story.scenario);
+        }
     }
 }
 
-#[tokio::test]
-async fn each_source_reports_its_call_facts_through_http_on_sqlite() {
-    for story in STORIES {
-        check(Backend::Sqlite, story).await;
-    }
-}
-
-#[tokio::test]
-async fn each_source_reports_its_call_facts_through_http_on_postgres() {
-    for story in STORIES {
-        check(Backend::Postgres, story).await;
-    }
-}
+for_each_backend!(each_source_reports_its_call_facts_through_http);

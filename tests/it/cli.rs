@@ -1,99 +1,10 @@
 //! The real `ringhook` binary: serve with no configuration, bad settings, admin commands.
 
-use ringhook::config::DatabaseUrl;
-use ringhook::domain::TenantId;
-use ringhook::storage;
+use crate::support::workdir::{BIN, Workdir, source_create, stderr};
 use serde_json::Value;
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringhook");
-
-/// A temporary working folder whose SQLite database the admin commands share.
-struct Workdir {
-    dir: TempDir,
-}
-
-impl Workdir {
-    fn new() -> Workdir {
-        Workdir {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/admin.db", self.dir.path().display())
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("RUST_LOG")
-            .env("RINGHOOK_DATABASE_URL", self.database_url())
-            .env("RINGHOOK_PUBLIC_URL", "https://hooks.example.net");
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs a command that must succeed and returns the JSON object it printed.
-    fn ok(&self, args: &[&str]) -> Value {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "{args:?} failed: {}",
-            stderr(&output)
-        );
-        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
-    }
-
-    fn tenant(&self) -> String {
-        self.ok(&["tenant", "create", "--name", "Acme Dental"])["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn user_count(&self, tenant: &str) -> usize {
-        let store = storage::connect(&DatabaseUrl::new(self.database_url()), 1)
-            .await
-            .unwrap();
-        let users = store
-            .users(&TenantId::parse(tenant).unwrap())
-            .await
-            .unwrap();
-        store.close().await;
-        users.len()
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -269,7 +180,7 @@ fn tenant_create_refuses_an_unknown_country() {
 async fn user_create_links_the_user_and_hashes_the_password_from_stdin() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]));
     let link = format!(
         "{}:6384e2b2184bcbf58eccf10ca7a6563c",
         source["id"].as_str().unwrap()
@@ -303,9 +214,7 @@ async fn user_create_links_the_user_and_hashes_the_password_from_stdin() {
     assert_eq!(out["admin"], true);
     assert!(!String::from_utf8_lossy(&output.stdout).contains("correct horse"));
 
-    let store = storage::connect(&DatabaseUrl::new(work.database_url()), 1)
-        .await
-        .unwrap();
+    let store = work.store().await;
     let found = store
         .users_by_email(&ringhook::domain::EmailAddress::parse("alice@acme.example").unwrap())
         .await
@@ -444,16 +353,7 @@ fn client_create_shows_the_secret_once_and_refuses_bad_redirect_uris() {
 fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let kazoo = work.ok(&[
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "kazoo",
-        "--account-id",
-        "4c12",
-    ]);
+    let kazoo = work.ok(&source_create(&tenant, "kazoo", &["--account-id", "4c12"]));
     let secret = kazoo["secret"].as_str().unwrap();
     assert_eq!(
         kazoo["ingest_url"].as_str().unwrap(),
@@ -463,20 +363,15 @@ fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
         )
     );
 
-    let zoom = work.run(&["source", "create", "--tenant", &tenant, "--kind", "zoom"]);
+    let zoom = work.run(&source_create(&tenant, "zoom", &[]));
     assert!(!zoom.status.success());
     assert!(stderr(&zoom).contains("Secret Token"), "{}", stderr(&zoom));
 
-    let zoom = work.ok(&[
-        "source",
-        "create",
-        "--tenant",
+    let zoom = work.ok(&source_create(
         &tenant,
-        "--kind",
         "zoom",
-        "--secret",
-        "zm_test_secret_token_0123456789",
-    ]);
+        &["--secret", "zm_test_secret_token_0123456789"],
+    ));
     assert_eq!(zoom["secret"], "zm_test_secret_token_0123456789");
     assert!(!zoom["ingest_url"].as_str().unwrap().contains("token="));
 }
@@ -485,29 +380,17 @@ fn source_create_gives_kazoo_a_token_url_and_requires_zooms_secret() {
 fn source_create_refuses_api_settings_that_are_incomplete_or_malformed() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let half = work.run(&[
-        "source",
-        "create",
-        "--tenant",
+    let half = work.run(&source_create(
         &tenant,
-        "--kind",
         "kazoo",
-        "--api-url",
-        "https://pbx.example.net",
-    ]);
+        &["--api-url", "https://pbx.example.net"],
+    ));
     assert!(!half.status.success());
-    let bad = work.run(&[
-        "source",
-        "create",
-        "--tenant",
+    let bad = work.run(&source_create(
         &tenant,
-        "--kind",
         "kazoo",
-        "--api-url",
-        "pbx",
-        "--api-key",
-        "k",
-    ]);
+        &["--api-url", "pbx", "--api-key", "k"],
+    ));
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--api-url"), "{}", stderr(&bad));
 }
@@ -516,20 +399,13 @@ fn source_create_refuses_api_settings_that_are_incomplete_or_malformed() {
 fn unknown_source_kinds_are_refused() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let output = work.run(&[
-        "source",
-        "create",
-        "--tenant",
-        &tenant,
-        "--kind",
-        "asterisk9",
-    ]);
+    let output = work.run(&source_create(&tenant, "asterisk9", &[]));
     assert!(!output.status.success());
 }
 
 #[tokio::test]
 async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
-    let app = crate::support::spawn_app_with(ringhook::config::Backend::Sqlite, |s| {
+    let app = crate::support::spawn_stepped_app(ringhook::config::Backend::Sqlite, |s| {
         s.call_settle_seconds = 0
     })
     .await
@@ -565,7 +441,11 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
         "every copy is new: {requests:?}"
     );
 
-    app.wait_for_event(&acme.tenant_id, "call.ended").await;
+    let stored = app.settle_and_list(&acme.tenant_id).await;
+    let ended = stored
+        .iter()
+        .filter(|e| e.event_type.as_str() == "call.ended");
+    assert_eq!(ended.count(), 3, "each copy is a call of its own");
     let mut events = Command::new(BIN);
     events.args([
         "events",
@@ -598,7 +478,7 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
 fn simulate_against_an_unreachable_server_never_prints_the_kazoo_token() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let kazoo = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let kazoo = work.ok(&source_create(&tenant, "kazoo", &[]));
     let secret = kazoo["secret"].as_str().unwrap();
     let fixtures = crate::support::scenario::fixtures("kazoo/inbound_answered");
     let closed = format!("http://127.0.0.1:{}", free_port());
@@ -638,7 +518,7 @@ fn events_refuses_an_unknown_type() {
 fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"])["id"]
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]))["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -683,7 +563,7 @@ fn queue_set_names_a_queue_list_shows_it_and_delete_forgets_it() {
 async fn request_logs_never_show_the_secret_in_a_kazoo_ingest_url() {
     let work = Workdir::new();
     let tenant = work.tenant();
-    let source = work.ok(&["source", "create", "--tenant", &tenant, "--kind", "kazoo"]);
+    let source = work.ok(&source_create(&tenant, "kazoo", &[]));
     let ingest_path = format!(
         "/ingest/{}?token={}",
         source["id"].as_str().unwrap(),
@@ -721,3 +601,4 @@ async fn request_logs_never_show_the_secret_in_a_kazoo_ingest_url() {
         "the secret is in the logs: {logged}"
     );
 }
+mod lifecycle;

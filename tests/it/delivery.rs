@@ -1,7 +1,11 @@
 //! Fan-out and delivery through the real parts: fixtures ingested over HTTP, hooks stored,
 //! the delivery worker posting to a real recording receiver. Most tests step the worker
-//! with their own clock (`deliver_all(now)`, `settle_all(now)`) and assert on the queue; a few
-//! run the real loop for what only it does: wake-up, the rate limit, `Retry-After` and timeouts.
+//! with their own clock (`deliver_all(now)`, `settle_all(now)`) and assert on the queue.
+//! Three run the real loop (`app()`), for what only it does, with real time: being woken by
+//! an ingest and honouring `Retry-After` (`retry_after_is_honoured`), the request timeout
+//! (`a_receiver_slower_than_the_timeout_counts_as_a_failed_attempt`) and the per-target rate
+//! limit (`deliveries_to_one_target_are_held_to_its_rate_limit`); `slow_receivers.rs` is the
+//! other real-loop file.
 
 use crate::support::tenant::{AcmeTenant, acme};
 use crate::support::{Receiver, Reply, TestApp, spawn_app_with, spawn_stepped_app};

@@ -3,10 +3,10 @@
 
 use crate::support::tenant::{AcmeTenant, acme};
 use crate::support::token::bearer;
-use crate::support::{Receiver, TestApp, spawn_app_with};
+use crate::support::{Receiver, TestApp, spawn_stepped_app};
+use chrono::Utc;
 use ringhook::config::{Backend, Settings};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 struct Api {
     app: TestApp,
@@ -17,8 +17,10 @@ struct Api {
     bob: String,
 }
 
+/// The app on SQLite with the Acme tenant and a token for Alice and Bob; its workers are
+/// stepped by the test (`deliver_all`, `settle_all`).
 async fn api(configure: impl FnOnce(&mut Settings)) -> Api {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_stepped_app(Backend::Sqlite, |s| {
         s.call_settle_seconds = 0;
         s.allow_private_targets = true;
         s.allow_http_targets = true;
@@ -281,7 +283,8 @@ async fn a_subscribed_receiver_gets_what_perform_list_shows_and_history_records_
     api.app
         .replay(&api.acme.kazoo, "kazoo/inbound_answered")
         .await;
-    let delivered = receiver.wait_for(1, Duration::from_secs(10)).await[0].json();
+    assert_eq!(api.app.deliver_all(Utc::now()).await, 1);
+    let delivered = receiver.requests()[0].json();
 
     let listed: Value = api
         .call(
@@ -301,18 +304,13 @@ async fn a_subscribed_receiver_gets_what_perform_list_shows_and_history_records_
     );
 
     let history_path = format!("/v1/hooks/{}/deliveries", hook["id"].as_str().unwrap());
-    let history = loop {
-        let history: Value = api
-            .call(reqwest::Method::GET, &history_path, &api.alice, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if history[0]["status"] == "delivered" {
-            break history;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let history: Value = api
+        .call(reqwest::Method::GET, &history_path, &api.alice, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0]["status"], "delivered");
     assert_eq!(history[0]["event_id"], delivered["id"]);
     assert_eq!(history[0]["attempt_log"][0]["status_code"], 200);
 
@@ -344,9 +342,7 @@ async fn events_are_listed_for_the_calls_a_user_takes_part_in_or_the_whole_tenan
     api.app
         .replay(&api.acme.kazoo, "kazoo/inbound_answered")
         .await;
-    api.app
-        .wait_for_event(&api.acme.tenant_id, "call.ended")
-        .await;
+    api.app.settle_and_list(&api.acme.tenant_id).await;
 
     let get = |token: String, query: &'static str| {
         let api = &api;

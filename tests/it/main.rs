@@ -7,6 +7,7 @@
 #[macro_use]
 mod support;
 
+mod admin_api;
 mod call_facts;
 mod cli;
 mod click_to_call;

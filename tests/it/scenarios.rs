@@ -1,13 +1,14 @@
 //! Every Kazoo, Zoom and Zorio fixture scenario through the real `POST /ingest/{source}`:
 //! the exact triggers (type and the user they concern) and the key fields of the outcome.
+//! The settle worker is stepped (`settle_all`), never waited for.
 
-use crate::support::spawn_app_with;
+use crate::support::scenario::{Played, play};
 use crate::support::tenant::acme;
+use crate::support::{TestApp, spawn_stepped_app};
 use ringhook::config::Backend;
 use ringhook::domain::SourceKind;
 use ringhook::normalizer::CallEvent;
 use ringhook::storage::NamedQueue;
-use std::time::Duration;
 
 const ALICE: Option<&str> = Some("Alice Nguyen");
 const BOB: Option<&str> = Some("Bob Martin");
@@ -189,26 +190,20 @@ fn summary(events: &[CallEvent]) -> Vec<(String, Option<String>)> {
     got
 }
 
-async fn check(backend: Backend, expect: &Expect) {
-    let Some(app) = spawn_app_with(backend, |s| s.call_settle_seconds = 0).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return;
-    };
-    let acme = acme(app.db.store.as_ref()).await;
-    app.replay(acme.source(expect.kind), expect.scenario).await;
-    let last = expect.triggers.last().map(|t| t.0).unwrap_or("call.ended");
-    app.wait_for_event(&acme.tenant_id, last).await;
-    // Settling runs every 500 ms: give a wrong extra trigger the time to show up.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let events = app.events(&acme.tenant_id).await;
+/// An app on `backend` that settles a call as soon as it is due; its workers are stepped.
+async fn stepped_app(backend: Backend) -> Option<TestApp> {
+    spawn_stepped_app(backend, |s| s.call_settle_seconds = 0).await
+}
 
+fn check(played: &Played, expect: &Expect) {
+    let Played { acme, events, .. } = played;
     let mut expected: Vec<(String, Option<String>)> = expect
         .triggers
         .iter()
         .map(|(t, u)| (t.to_string(), u.map(str::to_owned)))
         .collect();
     expected.sort();
-    assert_eq!(summary(&events), expected, "{}", expect.scenario);
+    assert_eq!(summary(events), expected, "{}", expect.scenario);
     assert!(
         events.iter().all(|e| e.call.id == events[0].call.id),
         "{}: one call",
@@ -236,34 +231,28 @@ async fn check(backend: Backend, expect: &Expect) {
     }
 }
 
-#[tokio::test]
-async fn every_fixture_scenario_yields_its_exact_triggers_through_http_on_sqlite() {
+async fn every_fixture_scenario_yields_its_exact_triggers_through_http(backend: Backend) {
     for expect in SCENARIOS {
-        check(Backend::Sqlite, expect).await;
+        // One app per scenario: each starts from an empty tenant and an empty settle queue.
+        let Some(played) = play(backend, expect.kind, expect.scenario).await else {
+            return;
+        };
+        check(&played, expect);
     }
 }
 
-#[tokio::test]
-async fn every_fixture_scenario_yields_its_exact_triggers_through_http_on_postgres() {
-    for expect in SCENARIOS {
-        check(Backend::Postgres, expect).await;
-    }
-}
+for_each_backend!(every_fixture_scenario_yields_its_exact_triggers_through_http);
 
 #[tokio::test]
 async fn a_scenario_delivered_in_reverse_and_twice_yields_the_same_triggers() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = 0)
-        .await
-        .unwrap();
+    let app = stepped_app(Backend::Sqlite).await.unwrap();
     let acme = acme(app.db.store.as_ref()).await;
     let mut requests = crate::support::scenario::requests(&acme.kazoo, "kazoo/queue_answered");
     requests.reverse();
     for request in requests.iter().chain(requests.iter()) {
         assert_eq!(app.post_ingest(&acme.kazoo, request).await.status(), 200);
     }
-    app.wait_for_event(&acme.tenant_id, "call.ended").await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let types: Vec<String> = summary(&app.events(&acme.tenant_id).await)
+    let types: Vec<String> = summary(&app.settle_and_list(&acme.tenant_id).await)
         .into_iter()
         .map(|t| t.0)
         .collect();
@@ -281,9 +270,7 @@ async fn a_scenario_delivered_in_reverse_and_twice_yields_the_same_triggers() {
 
 #[tokio::test]
 async fn a_named_queue_gives_its_triggers_the_name() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = 0)
-        .await
-        .unwrap();
+    let app = stepped_app(Backend::Sqlite).await.unwrap();
     let acme = acme(app.db.store.as_ref()).await;
     app.db
         .store
@@ -295,9 +282,7 @@ async fn a_named_queue_gives_its_triggers_the_name() {
         .await
         .unwrap();
     app.replay(&acme.kazoo, "kazoo/queue_answered").await;
-    let events = app
-        .wait_for_event(&acme.tenant_id, "call.queue_answered")
-        .await;
+    let events = app.events(&acme.tenant_id).await;
     for event_type in ["call.queued", "call.queue_answered"] {
         let event = events
             .iter()

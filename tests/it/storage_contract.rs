@@ -16,34 +16,8 @@ use ringhook::storage::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-/// Stamps out `sqlite::name` and `postgres::name` for each contract test.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = crate::support::TestDatabase::sqlite().await;
-                    super::$name(db.store.as_ref()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::TestDatabase::postgres().await else {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set");
-                        return;
-                    };
-                    super::$name(db.store.as_ref()).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+for_each_backend!(
+    store:
     a_created_tenant_reads_back_with_its_country,
     an_unknown_tenant_reads_as_none,
     migrations_can_run_again_without_effect,

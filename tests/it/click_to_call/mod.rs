@@ -8,7 +8,7 @@ mod store;
 
 use crate::support::tenant::{KAZOO_TOKEN, ZOOM_SECRET, ZORIO_SECRET};
 use crate::support::token::bearer;
-use crate::support::{Receiver, TestApp, spawn_app_with};
+use crate::support::{Receiver, TestApp, spawn_stepped_app};
 use ringhook::config::{Backend, Settings};
 use ringhook::domain::{
     CountryCode, E164Number, EmailAddress, SourceId, SourceKind, TenantId, UserId, WebUrl,
@@ -51,7 +51,8 @@ impl Office {
         kazoo_url: Option<&str>,
         configure: impl FnOnce(&mut Settings),
     ) -> Option<Office> {
-        let app = spawn_app_with(backend, |s| {
+        // Stepped workers: the flow tests settle calls themselves (`settle_all`).
+        let app = spawn_stepped_app(backend, |s| {
             s.call_settle_seconds = 0;
             configure(s);
         })

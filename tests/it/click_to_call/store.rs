@@ -114,12 +114,4 @@ async fn dial_results_move_requests_forward_only(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn dial_results_move_requests_forward_only_on_sqlite() {
-    dial_results_move_requests_forward_only(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn dial_results_move_requests_forward_only_on_postgres() {
-    dial_results_move_requests_forward_only(Backend::Postgres).await;
-}
+for_each_backend!(dial_results_move_requests_forward_only);

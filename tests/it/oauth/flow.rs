@@ -115,25 +115,19 @@ async fn full_flow(f: &Fixture, auth_type: AuthType) {
     assert!(again.is_err(), "a revoked grant's refresh token is dead");
 }
 
-#[tokio::test]
-async fn the_oauth2_crate_completes_the_flow_with_credentials_in_the_body() {
-    full_flow(&fixture().await, AuthType::RequestBody).await;
-}
-
-#[tokio::test]
-async fn the_oauth2_crate_completes_the_flow_with_http_basic() {
-    full_flow(&fixture().await, AuthType::BasicAuth).await;
-}
-
-#[tokio::test]
-async fn the_oauth2_crate_completes_the_flow_on_postgres() {
-    let Some(f) = fixture_on(Backend::Postgres, |_| {}).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
+/// Both ways of sending the client's credentials (RFC 6749 section 2.3.1), one after the
+/// other on one server.
+async fn the_oauth2_crate_completes_the_flow_with_credentials_in_the_body_or_http_basic(
+    backend: Backend,
+) {
+    let Some(f) = fixture_on(backend, |_| {}).await else {
         return;
     };
     full_flow(&f, AuthType::RequestBody).await;
     full_flow(&f, AuthType::BasicAuth).await;
 }
+
+for_each_backend!(the_oauth2_crate_completes_the_flow_with_credentials_in_the_body_or_http_basic);
 
 #[tokio::test]
 async fn json_bodies_are_accepted_for_both_grants() {

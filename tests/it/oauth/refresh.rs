@@ -45,19 +45,8 @@ async fn reusing_a_retired_token_within_the_grace_window_returns_the_same_succes
     assert_eq!(f.me(str_of(&b, "access_token")).await.status(), 200);
 }
 
-#[tokio::test]
-async fn reusing_a_retired_token_after_the_grace_window_revokes_the_grant() {
-    reuse_after_grace_revokes(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn reusing_a_retired_token_after_the_grace_window_revokes_the_grant_on_postgres() {
-    reuse_after_grace_revokes(Backend::Postgres).await;
-}
-
-async fn reuse_after_grace_revokes(backend: Backend) {
+async fn reusing_a_retired_token_after_the_grace_window_revokes_the_grant(backend: Backend) {
     let Some(f) = fixture_on(backend, |s| s.oauth_refresh_grace_seconds = 0).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
         return;
     };
     let first = f.tokens_for("alice@acme.example", "calls:read").await;
@@ -78,7 +67,10 @@ async fn reuse_after_grace_revokes(backend: Backend) {
     );
 }
 
-async fn concurrent_refreshes_all_succeed(f: &Fixture) {
+async fn concurrent_refreshes_with_one_token_all_succeed(backend: Backend) {
+    let Some(f) = fixture_on(backend, |_| {}).await else {
+        return;
+    };
     let first = f.tokens_for("alice@acme.example", "calls:read").await;
     let token = str_of(&first, "refresh_token").to_owned();
     let mut parallel = tokio::task::JoinSet::new();
@@ -109,19 +101,10 @@ async fn concurrent_refreshes_all_succeed(f: &Fixture) {
     assert_eq!(f.refresh(&successors[0]).await.status(), 200);
 }
 
-#[tokio::test]
-async fn concurrent_refreshes_with_one_token_all_succeed_on_sqlite() {
-    concurrent_refreshes_all_succeed(&fixture().await).await;
-}
-
-#[tokio::test]
-async fn concurrent_refreshes_with_one_token_all_succeed_on_postgres() {
-    let Some(f) = fixture_on(Backend::Postgres, |_| {}).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return;
-    };
-    concurrent_refreshes_all_succeed(&f).await;
-}
+for_each_backend!(
+    reusing_a_retired_token_after_the_grace_window_revokes_the_grant,
+    concurrent_refreshes_with_one_token_all_succeed,
+);
 
 #[tokio::test]
 async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {

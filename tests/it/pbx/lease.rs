@@ -80,29 +80,8 @@ async fn a_released_lease_is_free_at_once(store: &dyn Storage) {
     assert_eq!(sockets[0].0.kind, SourceKind::Asterisk);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                let db = crate::support::TestDatabase::sqlite().await;
-                super::$name(db.store.as_ref()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                let Some(db) = crate::support::TestDatabase::postgres().await else {
-                    eprintln!("skipped: TEST_DATABASE_URL is not set");
-                    return;
-                };
-                super::$name(db.store.as_ref()).await;
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+for_each_backend!(
+    store:
     one_holder_until_the_lease_runs_out,
     a_released_lease_is_free_at_once
 );

@@ -15,27 +15,43 @@ pub mod process;
 pub mod scenario;
 pub mod tenant;
 pub mod token;
+pub mod workdir;
 
-/// Stamps out `sqlite::name` and `postgres::name` tests for each `async fn name(Backend)`.
+/// Stamps out `sqlite::name` and `postgres::name` tests for each `async fn name(Backend)`, or,
+/// after `store:`, for each `async fn name(&dyn Storage)` given a fresh database of its own.
 /// Without `TEST_DATABASE_URL` a PostgreSQL test passes as skipped, except in CI (`CI=true`),
 /// where it fails (see [`TestDatabase::postgres`]).
 macro_rules! for_each_backend {
+    (@tests $module:ident, $backend:ident, backend, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(ringhook::config::Backend::$backend).await;
+                }
+            )*
+        }
+    };
+    (@tests $module:ident, $backend:ident, store, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let backend = ringhook::config::Backend::$backend;
+                    let Some(db) = crate::support::TestDatabase::of(backend).await else {
+                        return;
+                    };
+                    super::$name(db.store.as_ref()).await;
+                }
+            )*
+        }
+    };
+    (store: $($name:ident),* $(,)?) => {
+        for_each_backend!(@tests sqlite, Sqlite, store, $($name),*);
+        for_each_backend!(@tests postgres, Postgres, store, $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(ringhook::config::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(ringhook::config::Backend::Postgres).await;
-                }
-            )*
-        }
+        for_each_backend!(@tests sqlite, Sqlite, backend, $($name),*);
+        for_each_backend!(@tests postgres, Postgres, backend, $($name),*);
     };
 }

@@ -1,8 +1,12 @@
-//! Posting fixture scenarios to a running app, and waiting for the triggers they produce.
+//! Posting fixture scenarios to a running app, settling their calls, and reading the triggers
+//! they produce.
 
-use super::TestApp;
+use super::tenant::{AcmeTenant, acme};
+use super::{TestApp, spawn_stepped_app};
+use chrono::{TimeDelta, Utc};
 use ringhook::admin::simulate::{SimulatedRequest, load_scenario};
-use ringhook::domain::TenantId;
+use ringhook::config::Backend;
+use ringhook::domain::{SourceKind, TenantId};
 use ringhook::normalizer::CallEvent;
 use ringhook::storage::{EventQuery, Source};
 use std::path::PathBuf;
@@ -67,7 +71,23 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Waits until an event of `event_type` was stored (the settle worker emits `call.ended`).
+    /// Steps the settle worker as it would run one second from now, settling every call whose
+    /// `call.ended` is due (the tests run with `call_settle_seconds = 0`), then once more two
+    /// seconds later: that second step must find nothing, so a wrong extra trigger cannot hide.
+    /// Returns the tenant's events.
+    pub async fn settle_and_list(&self, tenant: &TenantId) -> Vec<CallEvent> {
+        let now = Utc::now() + TimeDelta::seconds(1);
+        self.settle_all(now).await;
+        assert_eq!(
+            self.settle_all(now + TimeDelta::seconds(2)).await,
+            0,
+            "a call settles once"
+        );
+        self.events(tenant).await
+    }
+
+    /// Waits until an event of `event_type` was stored, for tests whose events arrive on their
+    /// own (a socket connector, the real settle loop).
     pub async fn wait_for_event(&self, tenant: &TenantId, event_type: &str) -> Vec<CallEvent> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -82,4 +102,22 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// One fixture scenario played through the real `POST /ingest/{source}` and settled.
+pub struct Played {
+    pub app: TestApp,
+    pub acme: AcmeTenant,
+    /// The tenant's stored triggers, newest first.
+    pub events: Vec<CallEvent>,
+}
+
+/// Plays `scenario` from the `kind` source of a fresh Acme tenant, on a stepped app that
+/// settles calls as soon as they are due; `None` when `backend` is not configured.
+pub async fn play(backend: Backend, kind: SourceKind, scenario: &str) -> Option<Played> {
+    let app = spawn_stepped_app(backend, |s| s.call_settle_seconds = 0).await?;
+    let acme = acme(app.db.store.as_ref()).await;
+    app.replay(acme.source(kind), scenario).await;
+    let events = app.settle_and_list(&acme.tenant_id).await;
+    Some(Played { app, acme, events })
 }
