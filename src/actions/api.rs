@@ -6,7 +6,7 @@
 //! status is `failed` with the reason.
 
 use super::plan::{self, PlaceCallBody};
-use super::{ClickToCall, DialCall, DialError, dialer_for};
+use super::{ClickToCall, DialCall, DialError, dialer_for, pbx_socket};
 use crate::domain::{CallRequestId, SourceKind};
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
@@ -95,7 +95,11 @@ pub async fn place(
         ring_seconds: c2c.ring_seconds,
     };
     let dialer = dialer_for(plan.source.kind);
-    let request = dialer.request(&call).map_err(|e| problem(e, None))?;
+    // Socket sources dial through their connector; the others over their HTTP API.
+    let http_request = match plan.source.kind.is_socket() {
+        true => None,
+        false => Some(dialer.request(&call).map_err(|e| problem(e, None))?),
+    };
     c2c.admit(&auth.user_id, Instant::now()).map_err(|wait| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -120,11 +124,14 @@ pub async fn place(
         .await?;
     tracing::Span::current().record("call", stored.id.as_str());
     let started = Instant::now();
-    let answer = c2c
-        .client
-        .send(&request)
-        .await
-        .and_then(|(status, body)| dialer.read_answer(status, &body));
+    let answer = match &http_request {
+        Some(request) => c2c
+            .client
+            .send(request)
+            .await
+            .and_then(|(status, body)| dialer.read_answer(status, &body)),
+        None => pbx_socket::place(state.storage.as_ref(), &call, c2c.socket_waits).await,
+    };
     let pbx_seconds = started.elapsed().as_secs_f64();
     let pbx = plan.source.kind.as_str();
     let record = match &answer {

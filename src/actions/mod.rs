@@ -138,6 +138,7 @@ pub struct ClickToCall {
     client: PbxClient,
     limiter: RateLimiter,
     ring_seconds: u64,
+    socket_waits: pbx_socket::SocketWaits,
 }
 
 impl ClickToCall {
@@ -152,6 +153,10 @@ impl ClickToCall {
             )?,
             limiter: RateLimiter::per_period(per_minute, Duration::from_secs(60)),
             ring_seconds: settings.click_to_call_ring_seconds,
+            socket_waits: pbx_socket::SocketWaits {
+                claim: Duration::from_secs(settings.click_to_call_connect_timeout_seconds),
+                answer: Duration::from_secs(settings.click_to_call_timeout_seconds),
+            },
         })
     }
 

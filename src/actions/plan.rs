@@ -107,7 +107,7 @@ fn unknown_user(raw: &str) -> ApiError {
 }
 
 /// The tenant's source that dials for `user`: one that links the user and can place calls
-/// from a server (Kazoo, Zorio with API settings), else a linked Zoom source (whose dialer
+/// from a server (Kazoo, Zorio with API settings, Asterisk, FreeSWITCH), else a linked Zoom source (whose dialer
 /// answers with a launch URL). Among equals the oldest source wins, so the choice is stable.
 async fn dialing_source(
     store: &dyn Storage,
@@ -134,7 +134,8 @@ async fn dialing_source(
             ProblemCode::NotLinked,
             format!(
                 "{} is not linked to a phone system that can place calls (a Kazoo or Zorio source \
-                 with API settings); link them with `ringhook user create --link`",
+                 with API settings, an Asterisk or FreeSWITCH source); link them with \
+                 `ringhook user create --link`",
                 user.name
             ),
         )

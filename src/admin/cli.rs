@@ -299,6 +299,11 @@ pub struct SourceCreate {
     /// Where Zoom tokens are asked for; `https://zoom.us` unless set (a test double).
     #[arg(long, value_name = "URL", requires = "zoom_account_id")]
     pub zoom_oauth_url: Option<String>,
+    /// Click-to-call on asterisk / freeswitch: the dialplan context in which the target is
+    /// dialled once the user's phone answers (default `from-internal` for Asterisk,
+    /// `default` for FreeSWITCH's XML dialplan).
+    #[arg(long, value_name = "CONTEXT")]
+    pub originate_context: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

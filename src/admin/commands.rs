@@ -229,9 +229,11 @@ pub async fn create_source(
         || args.esl_url.is_some()
         || args.username.is_some()
         || args.secret_stdin
+        || args.originate_context.is_some()
     {
         return Err(invalid(format!(
-            "{} sources push webhooks: --ami-url, --esl-url, --username and --secret-stdin do not apply",
+            "{} sources push webhooks: --ami-url, --esl-url, --username, --secret-stdin and \
+             --originate-context do not apply",
             args.kind
         )));
     }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::cli::SourceCreate;
 use super::commands::AdminError;
 use crate::domain::{SourceKind, TenantId};
+use crate::pbx::originate;
 use crate::pbx::socket_url::SocketUrl;
 use crate::storage::{NewSource, PbxSocket, Storage};
 
@@ -57,6 +58,15 @@ fn username(args: &SourceCreate) -> Result<Option<String>, AdminError> {
     }
 }
 
+/// `--originate-context`, a plain dialplan context name when given.
+fn originate_context(args: &SourceCreate) -> Result<Option<String>, AdminError> {
+    let Some(raw) = args.originate_context.as_deref() else {
+        return Ok(None);
+    };
+    originate::check_context(raw).map_err(|e| invalid(format!("--originate-context: {e}")))?;
+    Ok(Some(raw.to_owned()))
+}
+
 /// The secret from `--secret-stdin` (first line) or `--secret`.
 fn secret(args: &SourceCreate, stdin: &mut dyn BufRead) -> Result<String, AdminError> {
     let raw = if args.secret_stdin {
@@ -92,6 +102,7 @@ pub async fn create(
     }
     let url = socket_url(args)?;
     let username = username(args)?;
+    let originate_context = originate_context(args)?;
     let secret = secret(args, stdin)?;
     if store.tenant(&tenant_id).await?.is_none() {
         return Err(invalid(format!("no tenant {tenant_id}")));
@@ -111,6 +122,7 @@ pub async fn create(
             source_id: source.id.clone(),
             url: url.to_string(),
             username: username.clone(),
+            originate_context: originate_context.clone(),
         })
         .await?;
     let address = match source.kind {
@@ -120,6 +132,9 @@ pub async fn create(
     let mut out = json!({"id": source.id, "kind": source.kind, address: url.to_string()});
     if let Some(username) = username {
         out["username"] = json!(username);
+    }
+    if let Some(context) = originate_context {
+        out["originate_context"] = json!(context);
     }
     Ok(out)
 }

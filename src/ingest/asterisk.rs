@@ -374,8 +374,25 @@ impl Draft {
             }
             self.event.related_keys = vec![keys::leg(caller.uniqueid())];
         }
-        self.event.callee = dest.endpoint_party();
+        let mut callee = dest.endpoint_party();
+        if callee.extension.is_none() {
+            // Not a phone of the PBX (a trunk, a Local channel to the outside): the number
+            // dialled is in the dial string (`+12125550199@pstn`, `carrier/+12125550199`).
+            let dialled = dest.msg.get("DialString").and_then(dialled_number);
+            callee.number = dialled.or(callee.number);
+        }
+        self.event.callee = callee;
     }
+}
+
+/// The phone number in a `Dial` string: the user part of its last segment, when it is digits
+/// with an optional leading `+`.
+fn dialled_number(dial_string: &str) -> Option<String> {
+    let last = dial_string.rsplit('/').next().unwrap_or(dial_string);
+    let user = last.split('@').next().unwrap_or(last);
+    let user = user.strip_prefix("sip:").unwrap_or(user);
+    let digits = user.strip_prefix('+').unwrap_or(user);
+    (digits.len() >= 3 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| user.to_owned())
 }
 
 /// Sets what every event shares: time, name, dedupe key (the event's own content, so a

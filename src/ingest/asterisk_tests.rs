@@ -100,3 +100,33 @@ fn a_click_to_call_channel_carries_its_request_id() {
     assert!(events[0].leg.as_ref().unwrap().click_to_call);
     assert_eq!(events[0].caller.extension.as_deref(), Some("1001"));
 }
+
+#[test]
+fn a_dial_to_the_outside_names_the_number_from_the_dial_string() {
+    let begin = message(&[
+        ("Event", "DialBegin"),
+        ("Channel", "Local/1003@phones-00000000;1"),
+        ("Uniqueid", "ringhook-req_01ABC"),
+        ("Linkedid", "ringhook-req_01ABC"),
+        ("DestChannel", "Local/+12125550199@pstn-00000001;1"),
+        ("DestUniqueid", "1.3"),
+        ("DestLinkedid", "ringhook-req_01ABC"),
+        ("DialString", "+12125550199@pstn"),
+    ]);
+    let events = AmiTranslator::new().translate(&begin);
+    assert_eq!(events[0].callee.number.as_deref(), Some("+12125550199"));
+    assert_eq!(events[0].callee.extension, None);
+    assert_eq!(events[0].request_id.as_deref(), Some("req_01ABC"));
+    let trunk = message(&[
+        ("Event", "DialBegin"),
+        ("Channel", "PJSIP/1001-00000001"),
+        ("Uniqueid", "1.1"),
+        ("Linkedid", "1.1"),
+        ("DestChannel", "PJSIP/carrier-00000002"),
+        ("DestUniqueid", "1.2"),
+        ("DestLinkedid", "1.1"),
+        ("DialString", "carrier/sip:+14155550123@sip.carrier.example"),
+    ]);
+    let events = AmiTranslator::new().translate(&trunk);
+    assert_eq!(events[0].callee.number.as_deref(), Some("+14155550123"));
+}

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 use super::SessionError;
 use super::ami_session::AmiSession;
 use super::backoff;
+use super::dials::Dials;
 use super::esl_session::EslSession;
+use super::reconcile::LiveCalls;
 use super::socket_url::SocketUrl;
 use crate::domain::{SourceId, SourceKind};
 use crate::http::AppState;
@@ -40,6 +42,11 @@ pub struct ConnectorSettings {
     pub login_timeout: Duration,
     pub first_retry: Duration,
     pub max_retry: Duration,
+    /// How often a connected source looks for click-to-call dials the API handed over (the
+    /// API process may be another `serve` process, so the hand-over is the database).
+    pub dial_poll: Duration,
+    /// Dials older than this are never sent: the API that stored them gave up long ago.
+    pub dial_window: Duration,
 }
 
 impl Default for ConnectorSettings {
@@ -52,6 +59,8 @@ impl Default for ConnectorSettings {
             login_timeout: Duration::from_secs(5),
             first_retry: backoff::FIRST,
             max_retry: backoff::CAP,
+            dial_poll: Duration::from_millis(250),
+            dial_window: Duration::from_secs(60),
         }
     }
 }
@@ -167,7 +176,18 @@ async fn connection(
                     )
                     .await
                 }
-                _ => read_esl(&state, &settings, &source, &url, &mut attempt, &cancel).await,
+                _ => {
+                    read_esl(
+                        &state,
+                        &settings,
+                        &source,
+                        &socket,
+                        &url,
+                        &mut attempt,
+                        &cancel,
+                    )
+                    .await
+                }
             },
             Err(e) => Err(SessionError::Protocol(e.to_string())),
         };
@@ -248,8 +268,15 @@ async fn read_ami(
     state.pbx.connected(&source.id, source.kind);
     tracing::info!(source = %source.id, url = %url, "logged in to the Asterisk Manager Interface");
     let mut translator = AmiTranslator::new();
+    let mut dials = Dials::default();
+    // What the PBX has now: calls that ended while ringhook was away are closed.
+    let list = session.action("CoreShowChannels");
+    let action_id = list.get("ActionID").unwrap_or_default();
+    let mut live_calls = Some(LiveCalls::new(SourceKind::Asterisk, action_id));
+    session.send(&list).await?;
     let mut keepalive = tokio::time::interval(settings.keepalive);
     keepalive.tick().await;
+    let mut dial_poll = tokio::time::interval(settings.dial_poll);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
@@ -261,9 +288,19 @@ async fn read_ami(
                 let ping = session.action("Ping");
                 session.send(&ping).await?;
             }
+            _ = dial_poll.tick() => {
+                let store = state.storage.as_ref();
+                dials.send_ami(store, socket, settings.dial_window, &mut session).await?;
+            }
             message = session.next() => {
                 let Some(message) = message? else { return Ok(()) };
                 last_heard = Instant::now();
+                dials.on_ami(state.storage.as_ref(), &message).await;
+                if live_calls.as_mut().is_some_and(|l| l.observe(&message))
+                    && let Some(live) = live_calls.take()
+                {
+                    close_gone_calls(state, source, &live).await;
+                }
                 if message.event().is_some() {
                     state.pbx.heard(&source.id, source.kind, Utc::now());
                     ingest(state, source, translator.translate(&message)).await;
@@ -277,6 +314,7 @@ async fn read_esl(
     state: &AppState,
     settings: &ConnectorSettings,
     source: &Arc<Source>,
+    socket: &PbxSocket,
     url: &SocketUrl,
     attempt: &mut u32,
     cancel: &CancellationToken,
@@ -290,12 +328,21 @@ async fn read_esl(
     *attempt = 0;
     state.pbx.connected(&source.id, source.kind);
     tracing::info!(source = %source.id, url = %url, "authenticated on the FreeSWITCH event socket");
+    let mut dials = Dials::default();
+    // What FreeSWITCH has now: calls that ended while ringhook was away are closed.
+    let mut live_calls = Some(LiveCalls::new(SourceKind::Freeswitch, ""));
+    session.send("api show channels as json").await?;
     let mut keepalive = tokio::time::interval(settings.keepalive);
     keepalive.tick().await;
+    let mut dial_poll = tokio::time::interval(settings.dial_poll);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
             () = cancel.cancelled() => return Ok(()),
+            _ = dial_poll.tick() => {
+                let store = state.storage.as_ref();
+                dials.send_esl(store, socket, settings.dial_window, &mut session).await?;
+            }
             _ = keepalive.tick() => {
                 if last_heard.elapsed() > settings.idle_timeout {
                     return Err(SessionError::Timeout("no heartbeat from FreeSWITCH"));
@@ -311,14 +358,57 @@ async fn read_esl(
                     Some("text/event-json") => {
                         state.pbx.heard(&source.id, source.kind, Utc::now());
                         match serde_json::from_slice::<serde_json::Value>(&message.body) {
-                            Ok(event) => ingest(state, source, freeswitch::translate(&event)).await,
+                            Ok(event) => {
+                                if let Some(live) = live_calls.as_mut() {
+                                    live.note_esl_event(&event);
+                                }
+                                background_job(state, &mut dials, &event).await;
+                                ingest(state, source, freeswitch::translate(&event)).await
+                            }
                             Err(error) => tracing::warn!(source = %source.id, %error, "unreadable ESL event skipped"),
                         }
+                    }
+                    Some("api/response") => {
+                        if live_calls.as_mut().is_some_and(|l| l.observe_esl_list(&message.body))
+                            && let Some(live) = live_calls.take()
+                        {
+                            close_gone_calls(state, source, &live).await;
+                        }
+                    }
+                    Some("command/reply") => {
+                        let text = message.reply_text().unwrap_or_default();
+                        dials.on_esl_reply(state.storage.as_ref(), text).await;
                     }
                     Some("text/disconnect-notice") => return Err(SessionError::Closed),
                     _ => {}
                 }
             }
         }
+    }
+}
+
+/// Hands a `BACKGROUND_JOB` event (the end of a `bgapi` job) to the dials.
+async fn background_job(state: &AppState, dials: &mut Dials, event: &serde_json::Value) {
+    let text = |key: &str| event.get(key).and_then(serde_json::Value::as_str);
+    if text("Event-Name") != Some("BACKGROUND_JOB") {
+        return;
+    }
+    if let Some(job) = text("Job-UUID") {
+        let body = text("_body").unwrap_or_default();
+        dials.on_esl_job(state.storage.as_ref(), job, body).await;
+    }
+}
+
+/// Closes the source's open calls that the PBX's live channel list no longer has.
+async fn close_gone_calls(state: &AppState, source: &Arc<Source>, live: &LiveCalls) {
+    match state.storage.open_call_keys(&source.id).await {
+        Ok(open) => {
+            let gone = live.closing(&open, Utc::now());
+            if !gone.is_empty() {
+                tracing::info!(source = %source.id, calls = gone.len(), "closing calls that ended while disconnected");
+            }
+            ingest(state, source, gone).await;
+        }
+        Err(error) => tracing::warn!(source = %source.id, %error, "cannot list open calls"),
     }
 }

@@ -9,8 +9,11 @@ pub mod ami_codec;
 pub mod ami_session;
 pub mod backoff;
 pub mod connector;
+pub mod dials;
 pub mod esl_codec;
 pub mod esl_session;
+pub mod originate;
+pub mod reconcile;
 pub mod socket_url;
 pub mod status;
 

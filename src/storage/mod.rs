@@ -23,6 +23,7 @@ mod oauth_rows;
 pub mod pbx_sockets;
 mod retention;
 mod rows;
+pub mod socket_dials;
 mod source_lifecycle;
 mod store;
 mod user_lifecycle;
@@ -44,6 +45,7 @@ pub use oauth::OAuthStore;
 pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
+pub use socket_dials::{DialState, SocketDial, SocketDialStore};
 pub use source_lifecycle::SourceLifecycle;
 pub use store::Store;
 pub use user_lifecycle::UserLifecycle;
@@ -69,6 +71,7 @@ pub trait Storage:
     + PbxSocketStore
     + WatermarkStore
     + MediaStore
+    + SocketDialStore
     + UserLifecycle
     + SourceLifecycle
     + AuditStore

@@ -15,6 +15,9 @@ pub struct PbxSocket {
     pub url: String,
     /// The AMI manager account (FreeSWITCH's event socket has only a password).
     pub username: Option<String>,
+    /// The dialplan context (FreeSWITCH: of the XML dialplan) in which a click-to-call's
+    /// target is dialled once the user's phone answers; a per-kind default when unset.
+    pub originate_context: Option<String>,
 }
 
 #[async_trait]
@@ -34,18 +37,23 @@ pub trait PbxSocketStore {
     ) -> Result<bool, StoreError>;
     /// Gives the lease up at once (clean shutdown), so another process need not wait it out.
     async fn release_pbx_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError>;
+    /// The call keys (`call:…`) of `source`'s calls that have not ended, to check against
+    /// the PBX's live channels after a reconnect.
+    async fn open_call_keys(&self, source: &SourceId) -> Result<Vec<String>, StoreError>;
 }
 
 #[async_trait]
 impl PbxSocketStore for Store {
     async fn save_pbx_socket(&self, socket: &PbxSocket) -> Result<(), StoreError> {
         on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO pbx_sockets (source_id, url, username) VALUES ($1, $2, $3) \
-             ON CONFLICT (source_id) DO UPDATE SET url = $2, username = $3",
+            "INSERT INTO pbx_sockets (source_id, url, username, originate_context) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (source_id) \
+             DO UPDATE SET url = $2, username = $3, originate_context = $4",
         )
         .bind(socket.source_id.as_str())
         .bind(&socket.url)
         .bind(&socket.username)
+        .bind(&socket.originate_context)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -53,13 +61,15 @@ impl PbxSocketStore for Store {
     }
 
     async fn pbx_sockets(&self) -> Result<Vec<(Source, PbxSocket)>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT source_id, url, username FROM pbx_sockets ORDER BY source_id",
+        type Row = (String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT source_id, url, username, originate_context FROM pbx_sockets \
+             ORDER BY source_id",
         )
         .fetch_all(pool)
         .await)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, url, username) in rows {
+        for (id, url, username, originate_context) in rows {
             let Some(source_id) = SourceId::parse(&id) else {
                 continue;
             };
@@ -70,6 +80,7 @@ impl PbxSocketStore for Store {
                 source_id,
                 url,
                 username,
+                originate_context,
             };
             out.push((source, socket));
         }
@@ -110,5 +121,17 @@ impl PbxSocketStore for Store {
         .await
         .map(|done| done.rows_affected()))?;
         Ok(())
+    }
+
+    async fn open_call_keys(&self, source: &SourceId) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT k.key FROM call_keys k JOIN calls c ON c.id = k.call_id \
+             WHERE k.source_id = $1 AND c.source_id = $1 AND c.ended = FALSE \
+             AND k.key LIKE 'call:%' ORDER BY k.key",
+        )
+        .bind(source.as_str())
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows.into_iter().map(|(k,)| k).collect())
     }
 }

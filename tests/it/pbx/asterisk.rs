@@ -20,8 +20,20 @@ const ALICE: Option<&str> = Some("Alice Nguyen");
 const ALICE_DID: &str = "+16285550100";
 
 /// The app, the Acme tenant and an Asterisk source whose connector is logged in.
-async fn connected(asterisk: &Asterisk, secret: &str) -> (TestApp, AcmeTenant, SourceId) {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = 0)
+pub(super) async fn connected(
+    asterisk: &Asterisk,
+    secret: &str,
+) -> (TestApp, AcmeTenant, SourceId) {
+    connected_settling(asterisk, secret, 0).await
+}
+
+/// As [`connected`], with calls settling `settle` seconds after they look finished.
+pub(super) async fn connected_settling(
+    asterisk: &Asterisk,
+    secret: &str,
+    settle: u64,
+) -> (TestApp, AcmeTenant, SourceId) {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = settle)
         .await
         .unwrap();
     let acme = acme(app.db.store.as_ref()).await;
@@ -42,13 +54,14 @@ async fn connected(asterisk: &Asterisk, secret: &str) -> (TestApp, AcmeTenant, S
             source_id: source.id.clone(),
             url: asterisk.ami_url(),
             username: Some(AMI_USER.into()),
+            originate_context: None,
         })
         .await
         .unwrap();
     (app, acme, source.id)
 }
 
-async fn wait_connected(app: &TestApp, source: &SourceId) {
+pub(super) async fn wait_connected(app: &TestApp, source: &SourceId) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
@@ -61,7 +74,7 @@ async fn wait_connected(app: &TestApp, source: &SourceId) {
 }
 
 /// Waits for `call.ended`, then a little longer for a wrong extra trigger to show up.
-async fn call_events(app: &TestApp, acme: &AcmeTenant) -> Vec<CallEvent> {
+pub(super) async fn call_events(app: &TestApp, acme: &AcmeTenant) -> Vec<CallEvent> {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let events = app.events(&acme.tenant_id).await;

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 const PASSWORD: &str = "ClueCon-test";
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/freeswitch/esl_inbound_answered")
         .join(name);
@@ -28,7 +28,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-const FILES: [&str; 7] = [
+pub(super) const FILES: [&str; 7] = [
     "01_CHANNEL_CREATE_a_leg.json",
     "02_CHANNEL_CREATE_b_leg.json",
     "03_CHANNEL_ANSWER_b_leg.json",
@@ -40,7 +40,7 @@ const FILES: [&str; 7] = [
 
 /// One connection's handshake: `auth/request`, then the client's `auth` and `event json`
 /// commands, each answered. Returns the commands read and whether the password was right.
-async fn handshake(stream: &mut BufReader<TcpStream>) -> (Vec<String>, bool) {
+pub(super) async fn handshake(stream: &mut BufReader<TcpStream>) -> (Vec<String>, bool) {
     stream
         .get_mut()
         .write_all(b"Content-Type: auth/request\n\n")
@@ -72,7 +72,11 @@ async fn handshake(stream: &mut BufReader<TcpStream>) -> (Vec<String>, bool) {
     }
 }
 
-async fn freeswitch_source(store: &dyn Storage, tenant: &TenantId, port: u16) -> SourceId {
+pub(super) async fn freeswitch_source(
+    store: &dyn Storage,
+    tenant: &TenantId,
+    port: u16,
+) -> SourceId {
     let source = store
         .create_source(&NewSource {
             tenant_id: tenant.clone(),
@@ -89,6 +93,7 @@ async fn freeswitch_source(store: &dyn Storage, tenant: &TenantId, port: u16) ->
             source_id: source.id.clone(),
             url: format!("tcp://127.0.0.1:{port}"),
             username: None,
+            originate_context: None,
         })
         .await
         .unwrap();
@@ -222,6 +227,7 @@ async fn a_wrong_password_is_reported_in_readyz_and_retried_with_backoff() {
             source_id: source.id.clone(),
             url: format!("tcp://127.0.0.1:{port}"),
             username: None,
+            originate_context: None,
         })
         .await
         .unwrap();

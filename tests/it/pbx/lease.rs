@@ -29,6 +29,7 @@ async fn socket_source(store: &dyn Storage) -> ringhook::domain::SourceId {
             source_id: source.id.clone(),
             url: "tcp://127.0.0.1:5038".into(),
             username: Some("ringhook".into()),
+            originate_context: None,
         })
         .await
         .unwrap();

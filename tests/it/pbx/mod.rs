@@ -2,6 +2,10 @@
 //! connection lease, and the connectors against a scripted ESL server and a real Asterisk.
 
 mod asterisk;
+mod click_to_call;
 mod freeswitch;
 mod lease;
+mod live_scenarios;
+mod reconnect;
 mod sources_cli;
+mod takeover;

@@ -104,3 +104,48 @@ fn webhook_sources_refuse_socket_settings() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--ami-url"));
 }
+
+#[tokio::test]
+async fn an_originate_context_is_kept_when_plain_and_refused_otherwise() {
+    let work = Workdir::new();
+    let tenant = work.tenant();
+    let args = |context: &'static str| {
+        source_create(
+            &tenant,
+            "asterisk",
+            &[
+                "--ami-url",
+                "tcp://pbx.example.net",
+                "--username",
+                "ringhook",
+                "--secret-stdin",
+                "--originate-context",
+                context,
+            ],
+        )
+    };
+    let output = work.run_with_stdin(&args("from-internal,evil"), "s\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("--originate-context"),
+        "{stderr}"
+    );
+    let out = work.ok_with_stdin(&args("ringhook-dial"), "s\n");
+    assert_eq!(out["originate_context"], "ringhook-dial");
+
+    let store = work.store().await;
+    let sockets = store.pbx_sockets().await.unwrap();
+    assert_eq!(sockets.len(), 1, "the refused source was not stored");
+    assert_eq!(
+        sockets[0].1.originate_context.as_deref(),
+        Some("ringhook-dial")
+    );
+    store.close().await;
+
+    let kazoo = work.run(&source_create(
+        &tenant,
+        "kazoo",
+        &["--originate-context", "x"],
+    ));
+    assert!(!kazoo.status.success());
+}

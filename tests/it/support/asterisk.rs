@@ -80,16 +80,7 @@ impl Asterisk {
                 .replace("@AMI_SECRET@", AMI_SECRET);
             std::fs::write(host_run.join("etc").join(path.file_name().unwrap()), text).unwrap();
         }
-        let console = std::fs::File::create(host_run.join("log/console.txt")).unwrap();
-        let child = Command::new("chroot")
-            .arg(root)
-            .args(["/usr/sbin/asterisk", "-f", "-n", "-C"])
-            .arg(format!("{run}/etc/asterisk.conf"))
-            .stdin(Stdio::null())
-            .stdout(console.try_clone().unwrap())
-            .stderr(console)
-            .spawn()
-            .expect("start asterisk in the chroot");
+        let child = spawn(root, &run);
         let asterisk = Asterisk {
             root,
             run,
@@ -98,6 +89,15 @@ impl Asterisk {
         };
         asterisk.wait_for_ami().await;
         asterisk
+    }
+
+    /// Kills Asterisk (every call is lost without a hang-up event) and starts it again on the
+    /// same port with the same config.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.root, &self.run);
+        self.wait_for_ami().await;
     }
 
     pub fn ami_url(&self) -> String {
@@ -158,6 +158,40 @@ impl Asterisk {
             .with("CallerID", &format!("\"{name}\" <{number}>"))
             .with("Timeout", &timeout_ms.to_string())
             .with("Async", "true");
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+}
+
+/// `asterisk -f` in the chroot with the run folder's config, its console appended to
+/// `log/console.txt`.
+fn spawn(root: &Path, run: &str) -> Child {
+    let console = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(
+            root.join(run.trim_start_matches('/'))
+                .join("log/console.txt"),
+        )
+        .unwrap();
+    Command::new("chroot")
+        .arg(root)
+        .args(["/usr/sbin/asterisk", "-f", "-n", "-C"])
+        .arg(format!("{run}/etc/asterisk.conf"))
+        .stdin(Stdio::null())
+        .stdout(console.try_clone().unwrap())
+        .stderr(console)
+        .spawn()
+        .expect("start asterisk in the chroot")
+}
+
+impl Asterisk {
+    /// Hangs up the channels whose name matches `pattern` (AMI `Hangup` takes `/regex/`).
+    pub async fn hang_up(&self, pattern: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("Hangup")
+            .with("Channel", &format!("/{pattern}/"));
         ami.send(&action).await.unwrap();
         wait_response(&mut ami, &action).await;
     }
