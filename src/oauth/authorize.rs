@@ -5,9 +5,9 @@
 
 use super::pages::{self, AuthorizePage};
 use super::params::Params;
-use super::scope::ScopeSet;
+use super::scope::{Scope, ScopeSet};
 use super::session::{self, BrowserSession};
-use super::{OAuthServer, pkce, sign_in};
+use super::{pkce, sign_in};
 use crate::credentials;
 use crate::domain::{ClientId, EmailAddress, new_token};
 use crate::http::AppState;
@@ -266,7 +266,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let signed_in = signed_in_user(&state, &req, Utc::now()).await;
     render(
-        &state.oauth,
+        &state,
         &req,
         &params,
         &checked,
@@ -279,7 +279,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 #[allow(clippy::too_many_arguments)]
 fn render(
-    oauth: &OAuthServer,
+    state: &AppState,
     req: &HttpRequest,
     params: &Params,
     checked: &Checked,
@@ -288,19 +288,28 @@ fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
+    let oauth = &state.oauth;
     let (nonce, csrf_cookie) = session::csrf_nonce(req, oauth.secure_cookies);
     let csrf_token = session::csrf_token(&oauth.keys, &nonce);
     let hidden: Vec<(&str, &str)> = REQUEST_FIELDS
         .iter()
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
+    // Only what this user can grant: a non-admin is never offered tenant:admin. Before sign-in
+    // the page says that part depends on the account.
+    let offered = match signed_in {
+        Some(user) => checked.scope.allowed_for(user.is_admin),
+        None => checked.scope.allowed_for(false),
+    };
+    let admins_only = signed_in.is_none() && checked.scope.contains(Scope::TenantAdmin);
+    let logo = state.settings.product_logo_url.as_ref().map(|u| u.as_str());
     let page = AuthorizePage {
+        product_name: &state.settings.product_name,
+        logo_url: logo.filter(|u| u.starts_with("https://")),
         client_name: &checked.client.name,
-        scopes: checked
-            .scope
-            .iter()
-            .map(|s| (s.as_str(), s.describe()))
-            .collect(),
+        redirect_host: redirect_host(&checked.redirect_uri),
+        scopes: offered.iter().map(|s| (s.as_str(), s.describe())).collect(),
+        admin_scope_if_admin: admins_only.then(|| Scope::TenantAdmin.describe()),
         hidden,
         csrf_token: &csrf_token,
         signed_in_as: signed_in.map(|u| u.email.as_str()),
@@ -308,6 +317,14 @@ fn render(
         error,
     };
     pages::html(status, &page, csrf_cookie.into_iter().collect())
+}
+
+/// Where the user will be sent after deciding, as the page names it.
+fn redirect_host(redirect_uri: &str) -> String {
+    url::Url::parse(redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
 /// The user of a valid browser session who still exists.
@@ -380,6 +397,23 @@ pub async fn decide(
         }
         redirect_to(&checked.redirect_uri, &pairs)
     };
+    if params.get("decision") == Some("switch") {
+        // "Not you?": forget the session and ask who is there.
+        let mut response = render(
+            &state,
+            &req,
+            &params,
+            &checked,
+            None,
+            "",
+            None,
+            StatusCode::OK,
+        );
+        let mut ended = Cookie::new(session::SESSION_COOKIE, "");
+        ended.set_path("/oauth");
+        response.add_removal_cookie(&ended).ok();
+        return response;
+    }
     if params.get("decision") != Some("allow") {
         return deny("access_denied", "the user denied the request");
     }
@@ -405,7 +439,7 @@ pub async fn decide(
                 }
                 Ok(None) => {
                     return render(
-                        oauth,
+                        &state,
                         &req,
                         &params,
                         &checked,
