@@ -18,6 +18,7 @@ use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use std::time::Instant;
 
 /// `GET /oauth/authorize` parameters (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3). The
 /// handlers read them by name from [`Params`] (the consent form carries them on as hidden
@@ -369,6 +370,7 @@ async fn sign_in(
     request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The page again: the email or password is not right", body = String, content_type = "text/html"),
+        (status = 429, description = "The page again: too many wrong passwords for this account or from this address; wait a minute", body = String, content_type = "text/html"),
         (status = 303, description = "The decision: redirected to the client with `code` and `state`, or with `error` (`access_denied`, `invalid_request`, `invalid_scope`, ...)", headers(("location" = String, description = "The redirect URI with the response parameters"))),
         (status = 400, description = "The client or redirect URI cannot be trusted (unknown client, unregistered redirect URI), or the form's CSRF token does not match: an error page, never a redirect", body = String, content_type = "text/html"),
         (status = 503, description = "ringhook is temporarily unavailable", body = String, content_type = "text/plain"),
@@ -423,8 +425,23 @@ pub async fn decide(
         None => {
             let email = params.get("email").unwrap_or_default();
             let password = params.get("password").unwrap_or_default();
+            let address = req.peer_addr().map(|a| a.ip());
+            let throttle = &oauth.sign_in_throttle;
+            if throttle.check(email, address, Instant::now()).is_err() {
+                return render(
+                    &state,
+                    &req,
+                    &params,
+                    &checked,
+                    None,
+                    email,
+                    Some("Too many wrong passwords. Wait a minute, then try again."),
+                    StatusCode::TOO_MANY_REQUESTS,
+                );
+            }
             match sign_in(state.storage.as_ref(), email, password).await {
                 Ok(Some(user)) => {
+                    throttle.succeeded(email);
                     let session = BrowserSession {
                         user_id: user.id.clone(),
                         tenant_id: user.tenant_id.clone(),
@@ -438,6 +455,7 @@ pub async fn decide(
                     user
                 }
                 Ok(None) => {
+                    throttle.failed(email, address, Instant::now());
                     return render(
                         &state,
                         &req,

@@ -88,3 +88,48 @@ async fn not_you_forgets_the_session_and_asks_who_is_there() {
     let again = page(&f, &mut browser, &pairs).await;
     assert!(again.contains("name=\"password\"") && !again.contains("Signed in as"));
 }
+
+#[tokio::test]
+async fn wrong_passwords_lock_the_account_briefly_with_a_clear_message() {
+    let f = fixture().await;
+    let pairs = admin_pairs(&f);
+    for _ in 0..5 {
+        let wrong = f
+            .consent(
+                &mut Browser::default(),
+                &pairs,
+                Some(("alice@acme.example", "wrong guess 1")),
+                "allow",
+            )
+            .await;
+        assert_eq!(wrong.status(), 200);
+    }
+    let locked = f
+        .consent(
+            &mut Browser::default(),
+            &pairs,
+            Some(("alice@acme.example", PASSWORD)),
+            "allow",
+        )
+        .await;
+    assert_eq!(locked.status(), 429);
+    let html = locked.text().await.unwrap();
+    assert!(
+        html.contains("Too many wrong passwords. Wait a minute"),
+        "{html}"
+    );
+
+    let other = f
+        .consent(
+            &mut Browser::default(),
+            &pairs,
+            Some(("bob@acme.example", PASSWORD)),
+            "allow",
+        )
+        .await;
+    assert_eq!(
+        other.status(),
+        303,
+        "another account from the same address still signs in"
+    );
+}
