@@ -104,6 +104,10 @@ pub struct Settings {
     /// After `source rotate-secret`, how long the previous secret still verifies, so the PBX
     /// can be switched to the new one without losing events (0: it stops at once).
     pub source_secret_grace_hours: u64,
+    /// The operator's product name, shown on the consent page instead of "ringhook".
+    pub product_name: String,
+    /// An https URL of the operator's logo, shown on the consent page.
+    pub product_logo_url: Option<Url>,
 }
 
 impl Default for Settings {
@@ -130,6 +134,8 @@ impl Default for Settings {
             hook_disable_after_hours: 120,
             retention_days: 30,
             source_secret_grace_hours: 24,
+            product_name: "ringhook".into(),
+            product_logo_url: None,
             ingest_dedupe_days: 7,
             oauth_access_token_seconds: 3600,
             oauth_code_seconds: 60,

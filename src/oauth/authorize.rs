@@ -5,9 +5,9 @@
 
 use super::pages::{self, AuthorizePage};
 use super::params::Params;
-use super::scope::ScopeSet;
+use super::scope::{Scope, ScopeSet};
 use super::session::{self, BrowserSession};
-use super::{OAuthServer, pkce, sign_in};
+use super::{pkce, sign_in};
 use crate::credentials;
 use crate::domain::{ClientId, EmailAddress, new_token};
 use crate::http::AppState;
@@ -18,6 +18,7 @@ use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use std::time::Instant;
 
 /// `GET /oauth/authorize` parameters (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3). The
 /// handlers read them by name from [`Params`] (the consent form carries them on as hidden
@@ -266,7 +267,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let signed_in = signed_in_user(&state, &req, Utc::now()).await;
     render(
-        &state.oauth,
+        &state,
         &req,
         &params,
         &checked,
@@ -279,7 +280,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 #[allow(clippy::too_many_arguments)]
 fn render(
-    oauth: &OAuthServer,
+    state: &AppState,
     req: &HttpRequest,
     params: &Params,
     checked: &Checked,
@@ -288,19 +289,28 @@ fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
+    let oauth = &state.oauth;
     let (nonce, csrf_cookie) = session::csrf_nonce(req, oauth.secure_cookies);
     let csrf_token = session::csrf_token(&oauth.keys, &nonce);
     let hidden: Vec<(&str, &str)> = REQUEST_FIELDS
         .iter()
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
+    // Only what this user can grant: a non-admin is never offered tenant:admin. Before sign-in
+    // the page says that part depends on the account.
+    let offered = match signed_in {
+        Some(user) => checked.scope.allowed_for(user.is_admin),
+        None => checked.scope.allowed_for(false),
+    };
+    let admins_only = signed_in.is_none() && checked.scope.contains(Scope::TenantAdmin);
+    let logo = state.settings.product_logo_url.as_ref().map(|u| u.as_str());
     let page = AuthorizePage {
+        product_name: &state.settings.product_name,
+        logo_url: logo.filter(|u| u.starts_with("https://")),
         client_name: &checked.client.name,
-        scopes: checked
-            .scope
-            .iter()
-            .map(|s| (s.as_str(), s.describe()))
-            .collect(),
+        redirect_host: redirect_host(&checked.redirect_uri),
+        scopes: offered.iter().map(|s| (s.as_str(), s.describe())).collect(),
+        admin_scope_if_admin: admins_only.then(|| Scope::TenantAdmin.describe()),
         hidden,
         csrf_token: &csrf_token,
         signed_in_as: signed_in.map(|u| u.email.as_str()),
@@ -308,6 +318,14 @@ fn render(
         error,
     };
     pages::html(status, &page, csrf_cookie.into_iter().collect())
+}
+
+/// Where the user will be sent after deciding, as the page names it.
+fn redirect_host(redirect_uri: &str) -> String {
+    url::Url::parse(redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
 /// The user of a valid browser session who still exists.
@@ -352,6 +370,7 @@ async fn sign_in(
     request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The page again: the email or password is not right", body = String, content_type = "text/html"),
+        (status = 429, description = "The page again: too many wrong passwords for this account or from this address; wait a minute", body = String, content_type = "text/html"),
         (status = 303, description = "The decision: redirected to the client with `code` and `state`, or with `error` (`access_denied`, `invalid_request`, `invalid_scope`, ...)", headers(("location" = String, description = "The redirect URI with the response parameters"))),
         (status = 400, description = "The client or redirect URI cannot be trusted (unknown client, unregistered redirect URI), or the form's CSRF token does not match: an error page, never a redirect", body = String, content_type = "text/html"),
         (status = 503, description = "ringhook is temporarily unavailable", body = String, content_type = "text/plain"),
@@ -380,6 +399,23 @@ pub async fn decide(
         }
         redirect_to(&checked.redirect_uri, &pairs)
     };
+    if params.get("decision") == Some("switch") {
+        // "Not you?": forget the session and ask who is there.
+        let mut response = render(
+            &state,
+            &req,
+            &params,
+            &checked,
+            None,
+            "",
+            None,
+            StatusCode::OK,
+        );
+        let mut ended = Cookie::new(session::SESSION_COOKIE, "");
+        ended.set_path("/oauth");
+        response.add_removal_cookie(&ended).ok();
+        return response;
+    }
     if params.get("decision") != Some("allow") {
         return deny("access_denied", "the user denied the request");
     }
@@ -389,8 +425,23 @@ pub async fn decide(
         None => {
             let email = params.get("email").unwrap_or_default();
             let password = params.get("password").unwrap_or_default();
+            let address = req.peer_addr().map(|a| a.ip());
+            let throttle = &oauth.sign_in_throttle;
+            if throttle.check(email, address, Instant::now()).is_err() {
+                return render(
+                    &state,
+                    &req,
+                    &params,
+                    &checked,
+                    None,
+                    email,
+                    Some("Too many wrong passwords. Wait a minute, then try again."),
+                    StatusCode::TOO_MANY_REQUESTS,
+                );
+            }
             match sign_in(state.storage.as_ref(), email, password).await {
                 Ok(Some(user)) => {
+                    throttle.succeeded(email);
                     let session = BrowserSession {
                         user_id: user.id.clone(),
                         tenant_id: user.tenant_id.clone(),
@@ -404,8 +455,9 @@ pub async fn decide(
                     user
                 }
                 Ok(None) => {
+                    throttle.failed(email, address, Instant::now());
                     return render(
-                        oauth,
+                        &state,
                         &req,
                         &params,
                         &checked,

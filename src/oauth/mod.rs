@@ -18,6 +18,7 @@ pub mod revoke;
 pub mod scope;
 pub mod session;
 pub mod sign_in;
+pub mod throttle;
 pub mod token;
 pub mod tokens;
 
@@ -38,6 +39,8 @@ pub struct OAuthServer {
     pub refresh_grace: Duration,
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
+    /// Wrong passwords per account and per address.
+    pub sign_in_throttle: throttle::SignInThrottle,
 }
 
 impl OAuthServer {
@@ -60,6 +63,7 @@ impl OAuthServer {
             code_lifetime: seconds(settings.oauth_code_seconds),
             refresh_grace: seconds(settings.oauth_refresh_grace_seconds),
             secure_cookies: issuer.starts_with("https://"),
+            sign_in_throttle: throttle::SignInThrottle::default(),
         })
     }
 }

@@ -14,30 +14,46 @@ use askama::Template;
     ext = "html",
     source = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connect {{ client_name }} to ringhook</title>
+<title>Connect {{ client_name }} to {{ product_name }}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
 label{display:block;margin:.6rem 0}input[type=email],input[type=password]{width:100%;padding:.4rem}
-button{padding:.5rem 1.2rem;margin-right:.5rem}.error{color:#b00020}</style></head>
+.logo{max-height:3rem;max-width:12rem}.error{color:#b00020}.small{font-size:.9rem;color:#555}
+button{padding:.6rem 1.2rem;margin:.3rem .5rem .3rem 0;border-radius:.3rem;font-size:1rem;cursor:pointer}
+.allow{background:#1558d6;color:#fff;border:1px solid #1558d6}.deny{background:#fff;color:#222;border:1px solid #888}
+.link{background:none;border:none;color:#1558d6;text-decoration:underline;padding:0;font-size:inherit}</style></head>
 <body>
-<h1>Connect {{ client_name }}</h1>
+<header>{% if let Some(logo) = logo_url %}<img class="logo" src="{{ logo }}" alt="{{ product_name }}">{% else %}<p><strong>{{ product_name }}</strong></p>{% endif %}</header>
+<main>
+<h1>Connect {{ client_name }} to {{ product_name }}</h1>
 <p><strong>{{ client_name }}</strong> asks to:</p>
-<ul>{% for (name, words) in scopes %}<li>{{ words }} <small>({{ name }})</small></li>{% endfor %}</ul>
+<ul>{% for (name, words) in scopes %}<li>{{ words }} <small>({{ name }})</small></li>{% endfor %}
+{% if let Some(words) = admin_scope_if_admin %}<li>{{ words }} <small>(tenant:admin, only if you are an admin of your organisation)</small></li>{% endif %}</ul>
+<p class="small">After you decide you will be sent to <strong>{{ redirect_host }}</strong>.</p>
 {% if let Some(message) = error %}<p class="error" role="alert">{{ message }}</p>{% endif %}
 <form method="post">
 {% for (name, value) in hidden %}<input type="hidden" name="{{ name }}" value="{{ value }}">
 {% endfor %}<input type="hidden" name="csrf_token" value="{{ csrf_token }}">
-{% if let Some(who) = signed_in_as %}<p>Signed in as {{ who }}.</p>
+{% if let Some(who) = signed_in_as %}<p>Signed in as {{ who }}
+(<button class="link" type="submit" name="decision" value="switch" formnovalidate>not you?</button>)</p>
 {% else %}<label>Email <input type="email" name="email" value="{{ email }}" autocomplete="username" required></label>
 <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
-{% endif %}<p><button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny" formnovalidate>Deny</button></p>
+{% endif %}<p><button class="allow" type="submit" name="decision" value="allow">Allow</button>
+<button class="deny" type="submit" name="decision" value="deny" formnovalidate>Deny</button></p>
 </form>
+</main>
 </body></html>"#
 )]
 pub struct AuthorizePage<'a> {
+    /// The operator's product (setting `product_name`) and logo (`product_logo_url`, https).
+    pub product_name: &'a str,
+    pub logo_url: Option<&'a str>,
     pub client_name: &'a str,
+    /// Where the decision sends the user: the redirect URI's host.
+    pub redirect_host: String,
     /// `(scope, words)` pairs.
     pub scopes: Vec<(&'static str, &'static str)>,
+    /// Before sign-in: the words of `tenant:admin` when asked, granted to admins only.
+    pub admin_scope_if_admin: Option<&'static str>,
     pub hidden: Vec<(&'a str, &'a str)>,
     pub csrf_token: &'a str,
     pub signed_in_as: Option<&'a str>,

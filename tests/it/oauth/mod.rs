@@ -3,6 +3,7 @@
 
 mod authorize;
 mod codes;
+mod consent_page;
 pub mod fixture;
 mod flow;
 mod guard;
