@@ -298,6 +298,7 @@ fn serve(
             .configure(crate::admin::api::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
+            .configure(crate::console::routes)
             .app_data(known_paths.clone())
             .default_service(web::to(unmatched::unmatched))
     })

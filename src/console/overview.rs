@@ -1,0 +1,100 @@
+//! The admin's first page: each source with its ingest URL, the hooks that fail or are
+//! disabled, and the calls in progress. Admins only; everyone else starts on their hooks.
+
+use super::calls::{CallLine, call_lines, recent_events};
+use super::hooks::{HookLine, hook_lines};
+use super::viewer::{self, Nav, Refused, redirect, respond};
+use crate::admin::operator::Operator;
+use crate::admin::source_ops;
+use crate::http::AppState;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde_json::Value;
+
+/// A source as the overview and the sources page show it.
+pub struct SourceLine {
+    pub id: String,
+    pub kind: String,
+    pub ingest_url: String,
+    pub token_in_url: bool,
+    pub disabled: bool,
+    pub grace_until: String,
+}
+
+fn text(value: &Value, key: &str) -> String {
+    match &value[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The tenant's sources, through the admin operations the CLI and the admin API use.
+pub async fn source_lines(
+    state: &AppState,
+    viewer: &viewer::Viewer,
+) -> Result<Vec<SourceLine>, Refused> {
+    let op = Operator::new(
+        state.storage.as_ref(),
+        viewer.user.id.to_string(),
+        &state.settings,
+    );
+    let listed = source_ops::list_sources(&op, &viewer.user.tenant_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "console: cannot list sources");
+            Refused::Unavailable
+        })?;
+    Ok(listed["sources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| SourceLine {
+            id: text(s, "id"),
+            kind: text(s, "kind"),
+            ingest_url: text(s, "ingest_url"),
+            token_in_url: s["token_in_url"].as_bool().unwrap_or(false),
+            disabled: s["disabled"].as_bool().unwrap_or(false),
+            grace_until: text(s, "previous_secret_valid_until"),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage<'a> {
+    nav: Nav<'a>,
+    sources: Vec<SourceLine>,
+    failing: Vec<HookLine>,
+    in_progress: Vec<CallLine>,
+}
+
+#[get("/console")]
+pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    respond(
+        async {
+            let viewer = match viewer::admin(&state, &req).await {
+                Err(Refused::Forbidden) => return Ok(redirect("/console/hooks")),
+                other => other?,
+            };
+            let sources = source_lines(&state, &viewer).await?;
+            let failing = hook_lines(&state, &viewer)
+                .await?
+                .into_iter()
+                .filter(HookLine::failing)
+                .collect();
+            let in_progress = call_lines(&recent_events(&state, &viewer, None, None, None).await?)
+                .into_iter()
+                .filter(|c| !c.ended)
+                .collect();
+            Ok(viewer.page(&OverviewPage {
+                nav: viewer.nav(&state, "overview"),
+                sources,
+                failing,
+                in_progress,
+            }))
+        }
+        .await,
+    )
+}
