@@ -294,6 +294,20 @@ test('the sources page rotates a secret and shows it once', async () => {
   await record(admin, 'sources');
 });
 
+test('pages fit a phone screen: nothing but the tables scrolls sideways', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const phone = await context.newPage();
+  await signIn(phone, 'alice@acme.example');
+  for (const page of ['/console', '/console/calls', '/console/hooks', '/console/users', '/console/apps']) {
+    await phone.goto(`${ringhook.baseUrl}${page}`);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${page} is ${overflow}px wider than the phone`);
+  }
+  await phone.goto(`${ringhook.baseUrl}/console/calls`);
+  await phone.screenshot({ path: path.join(OUTPUT, 'phone-calls.png'), fullPage: true });
+  await context.close();
+});
+
 test('sign-in throttling holds in the console', async () => {
   const stranger = await newPage();
   for (let i = 0; i < 5; i += 1) {
