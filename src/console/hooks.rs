@@ -59,7 +59,7 @@ async fn visible_hooks(state: &AppState, viewer: &Viewer) -> Result<Vec<(Hook, U
             hooks.push((hook, owner.clone()));
         }
     }
-    hooks.sort_by(|a, b| b.0.created_at.cmp(&a.0.created_at));
+    hooks.sort_by_key(|h| std::cmp::Reverse(h.0.created_at));
     Ok(hooks)
 }
 

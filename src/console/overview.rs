@@ -19,6 +19,10 @@ pub struct SourceLine {
     pub token_in_url: bool,
     pub disabled: bool,
     pub grace_until: String,
+    /// When its last raw event arrived (empty: none kept).
+    pub last_event: String,
+    /// Raw events received in the last 24 hours.
+    pub events_24h: i64,
 }
 
 fn text(value: &Value, key: &str) -> String {
@@ -57,8 +61,10 @@ pub async fn source_lines(
             token_in_url: s["token_in_url"].as_bool().unwrap_or(false),
             disabled: s["disabled"].as_bool().unwrap_or(false),
             grace_until: text(s, "previous_secret_valid_until"),
+            last_event: String::new(),
+            events_24h: 0,
         })
-        .collect())
+        .collect::<Vec<_>>())
 }
 
 #[derive(Template)]
@@ -78,7 +84,21 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                 Err(Refused::Forbidden) => return Ok(redirect("/console/hooks")),
                 other => other?,
             };
-            let sources = source_lines(&state, &viewer).await?;
+            let mut sources = source_lines(&state, &viewer).await?;
+            let since = chrono::Utc::now() - chrono::Duration::hours(24);
+            let activity = state
+                .storage
+                .source_activity(&viewer.user.tenant_id, since)
+                .await?;
+            for line in &mut sources {
+                if let Some(a) = activity.iter().find(|a| a.source_id == line.id) {
+                    line.events_24h = a.received_since;
+                    line.last_event = a
+                        .last_received_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                        .unwrap_or_default();
+                }
+            }
             let failing = hook_lines(&state, &viewer)
                 .await?
                 .into_iter()
