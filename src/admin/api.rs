@@ -8,7 +8,7 @@ use super::api_wire::{
 };
 use super::operator::Operator;
 use super::user_ops::{UserPatch, parse_user_id};
-use super::{commands::source_id, source_ops, tenant_ops, user_ops};
+use super::{error::source_id, source_ops, tenant_ops, user_ops};
 use crate::domain::{SourceId, UserId};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
@@ -613,7 +613,7 @@ pub async fn list_audit(
     let op = operator(&auth, &state)?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
-        return Err(problem(super::commands::invalid("limit must be 1 to 1000")));
+        return Err(problem(super::error::invalid("limit must be 1 to 1000")));
     }
     let entries = op
         .store
@@ -629,7 +629,7 @@ fn source_patch(body: SourcePatchBody) -> Result<source_ops::SourcePatch, ApiErr
         (Some(None), None) => Some(None),
         (None, None) => None,
         _ => {
-            return Err(problem(super::commands::invalid(
+            return Err(problem(super::error::invalid(
                 "api_url and api_key go together (api_url null clears both)",
             )));
         }
