@@ -22,7 +22,7 @@
 //! hang-up tells the abandon itself and the late `QueueCallerAbandon` is not told twice.
 
 use chrono::{DateTime, TimeZone, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::raw::{
     EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, RawVoicemail,
@@ -46,6 +46,9 @@ pub struct AmiTranslator {
     dial_outcomes: HashMap<String, EndReason>,
     /// Callers waiting in a queue, by call (`Linkedid`), from joining until leaving it.
     waiting: HashMap<String, QueueWait>,
+    /// Channels that picked up a parked call, until they hang up: their entering the bridge
+    /// with it is the retrieval already told, not a new answer.
+    retrievers: HashSet<String>,
 }
 
 /// A caller in a queue, as its `QueueCallerJoin` said.
@@ -228,9 +231,13 @@ impl AmiTranslator {
             "AgentRingNoAnswer" => agent_no_answer(msg),
             "AgentComplete" => agent_complete(msg),
             "QueueCallerAbandon" => self.queue_abandon(msg),
-            "ParkedCall" | "UnParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => {
+            "UnParkedCall" => {
+                if let Some(retriever) = Channel::of(msg, "Retriever") {
+                    self.retrievers.insert(retriever.uniqueid().to_owned());
+                }
                 park(msg, name)
             }
+            "ParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => park(msg, name),
             "BlindTransfer" => blind_transfer(msg),
             "AttendedTransfer" => attended_transfer(msg),
             "MessageWaiting" => voicemail(msg),
@@ -307,7 +314,8 @@ impl AmiTranslator {
             return Vec::new();
         };
         let basic = msg.get("BridgeType").is_none_or(|t| t == "basic");
-        if !basic || ch.is_first() || ch.is_local_inner_half() {
+        let retriever = self.retrievers.contains(ch.uniqueid());
+        if !basic || retriever || ch.is_first() || ch.is_local_inner_half() {
             return Vec::new();
         }
         let mut d = Draft::on(&ch, RawEventKind::LegBridged, LegRole::Callee);
@@ -320,6 +328,7 @@ impl AmiTranslator {
             return Vec::new();
         };
         let dialled = self.dial_outcomes.remove(ch.uniqueid());
+        self.retrievers.remove(ch.uniqueid());
         if ch.is_local_inner_half() {
             return Vec::new();
         }

@@ -209,3 +209,40 @@ fn queue_caller_abandon_before_the_hangup_is_told_once() {
     assert_eq!(hangup.len(), 1);
     assert_eq!(hangup[0].kind, RawEventKind::LegEnded);
 }
+
+#[test]
+fn the_phone_that_picks_up_a_parked_call_is_not_answering_it_again() {
+    let mut translator = AmiTranslator::new();
+    let unparked = message(&[
+        ("Event", "UnParkedCall"),
+        ("ParkeeChannel", "PJSIP/carrier-00000001"),
+        ("ParkeeUniqueid", "1.1"),
+        ("ParkeeLinkedid", "1.1"),
+        ("RetrieverChannel", "PJSIP/1002-00000003"),
+        ("RetrieverUniqueid", "1.3"),
+        ("RetrieverLinkedid", "1.1"),
+        ("ParkingSpace", "701"),
+    ]);
+    let enter = message(&[
+        ("Event", "BridgeEnter"),
+        ("Channel", "PJSIP/1002-00000003"),
+        ("Uniqueid", "1.3"),
+        ("Linkedid", "1.1"),
+        ("BridgeType", "basic"),
+    ]);
+    let retrieved = translator.translate(&unparked);
+    assert_eq!(retrieved[0].kind, RawEventKind::ParkRetrieved);
+    assert!(translator.translate(&enter).is_empty());
+    // Once it hung up, the same id is a plain channel again (ids are not reused in practice).
+    let hangup = message(&[
+        ("Event", "Hangup"),
+        ("Channel", "PJSIP/1002-00000003"),
+        ("Uniqueid", "1.3"),
+        ("Linkedid", "1.1"),
+    ]);
+    translator.translate(&hangup);
+    assert_eq!(
+        translator.translate(&enter)[0].kind,
+        RawEventKind::LegBridged
+    );
+}

@@ -79,3 +79,84 @@ async fn a_caller_leaving_the_queue_before_an_agent_answers_abandons_it() {
     );
     app.stop().await.unwrap();
 }
+
+/// Alice answers, parks the caller in 701; Bob picks it up there, or nobody does.
+async fn parked_by_alice(asterisk: &Asterisk) {
+    asterisk.set_global("TALK_1001", "20").await;
+    asterisk
+        .call_in("+16285550100", "+14155550123", "ACME SUPPLY", 10_000)
+        .await;
+    // Alice answers after a second; the caller's inner half is then bridged with her phone.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let caller = asterisk
+        .channel("Local/+16285550100@from-pstn-", ";2")
+        .await;
+    let alice = asterisk.channel("Local/1001@phones-", ";1").await;
+    asterisk.park(&caller, &alice).await;
+}
+
+#[tokio::test]
+async fn a_call_parked_by_one_phone_and_picked_up_by_another_names_both() {
+    let asterisk = Asterisk::start().await;
+    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    wait_connected(&app, &source).await;
+    parked_by_alice(&asterisk).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    asterisk.retrieve("1002", "701").await;
+    let events = call_events(&app, &acme).await;
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.call.user.name.as_deref()))
+        .collect();
+    let (alice, bob) = (Some("Alice Nguyen"), Some("Bob Martin"));
+    assert_eq!(
+        got,
+        [
+            ("call.ringing", alice),
+            ("call.answered", alice),
+            ("call.parked", alice),
+            ("call.unparked", bob),
+            // The retriever's bridge is no second answer; the call stays Alice's, who
+            // answered it, and Bob is named as the one who took it from the lot.
+            ("call.ended", alice)
+        ],
+        "{}",
+        asterisk.console()
+    );
+    let unparked = &events[3];
+    let park = unparked.park.as_ref().unwrap();
+    assert_eq!(park.slot, "701");
+    assert_eq!(
+        park.retrieved_by.as_ref().and_then(|p| p.name.as_deref()),
+        bob
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_parked_call_nobody_picks_up_times_out_as_park_abandoned() {
+    let asterisk = Asterisk::start().await;
+    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    wait_connected(&app, &source).await;
+    // The parking lot gives up after 4 s and hangs the caller up.
+    parked_by_alice(&asterisk).await;
+    let events = call_events(&app, &acme).await;
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.call.user.name.as_deref()))
+        .collect();
+    let alice = Some("Alice Nguyen");
+    assert_eq!(
+        got,
+        [
+            ("call.ringing", alice),
+            ("call.answered", alice),
+            ("call.parked", alice),
+            ("call.park_abandoned", alice),
+            ("call.ended", alice)
+        ],
+        "{}",
+        asterisk.console()
+    );
+    app.stop().await.unwrap();
+}
