@@ -49,6 +49,9 @@ pub struct AmiTranslator {
     /// Channels that picked up a parked call, until they hang up: their entering the bridge
     /// with it is the retrieval already told, not a new answer.
     retrievers: HashSet<String>,
+    /// Channels on hold: Asterisk also sends `Unhold` for a phone that never held (the
+    /// transferer of a blind transfer), which is no resume.
+    held: HashSet<String>,
 }
 
 /// A caller in a queue, as its `QueueCallerJoin` said.
@@ -220,7 +223,7 @@ impl AmiTranslator {
             "DialEnd" => self.dial_end(msg),
             "BridgeEnter" => self.bridge_enter(msg),
             "Hangup" => self.hangup(msg),
-            "Hold" | "Unhold" => hold(msg, name),
+            "Hold" | "Unhold" => self.hold(msg, name),
             "QueueCallerJoin" => self.queue_join(msg),
             "QueueCallerLeave" => self.queue_leave(msg),
             "AgentCalled" => agent_called(msg),
@@ -329,6 +332,7 @@ impl AmiTranslator {
         };
         let dialled = self.dial_outcomes.remove(ch.uniqueid());
         self.retrievers.remove(ch.uniqueid());
+        self.held.remove(ch.uniqueid());
         if ch.is_local_inner_half() {
             return Vec::new();
         }
@@ -360,6 +364,24 @@ impl AmiTranslator {
                 vec![abandon, d]
             }
             None => vec![d],
+        }
+    }
+
+    /// A hold, or the end of one this connection saw begin.
+    fn hold(&mut self, msg: &AmiMessage, name: &str) -> Vec<Draft> {
+        let Some(ch) = Channel::of(msg, "") else {
+            return Vec::new();
+        };
+        let was_held = if name == "Hold" {
+            self.held.insert(ch.uniqueid().to_owned());
+            true
+        } else {
+            self.held.remove(ch.uniqueid())
+        };
+        if was_held {
+            hold(msg, name)
+        } else {
+            Vec::new()
         }
     }
 

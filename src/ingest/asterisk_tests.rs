@@ -246,3 +246,26 @@ fn the_phone_that_picks_up_a_parked_call_is_not_answering_it_again() {
         RawEventKind::LegBridged
     );
 }
+
+#[test]
+fn an_unhold_without_a_hold_is_no_resume() {
+    let mut translator = AmiTranslator::new();
+    let event = |name: &str| {
+        message(&[
+            ("Event", name),
+            ("Channel", "PJSIP/1001-00000002"),
+            ("Uniqueid", "1.2"),
+            ("Linkedid", "1.1"),
+        ])
+    };
+    assert!(translator.translate(&event("Unhold")).is_empty());
+    assert_eq!(
+        translator.translate(&event("Hold"))[0].kind,
+        RawEventKind::Held
+    );
+    assert_eq!(
+        translator.translate(&event("Unhold"))[0].kind,
+        RawEventKind::Resumed
+    );
+    assert!(translator.translate(&event("Unhold")).is_empty());
+}

@@ -160,3 +160,44 @@ async fn a_parked_call_nobody_picks_up_times_out_as_park_abandoned() {
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answers() {
+    let asterisk = Asterisk::start().await;
+    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    wait_connected(&app, &source).await;
+    asterisk.set_global("TALK_1001", "20").await;
+    asterisk
+        .call_in("+16285550100", "+14155550123", "ACME SUPPLY", 10_000)
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let alice = asterisk.channel("Local/1001@phones-", ";1").await;
+    asterisk.blind_transfer(&alice, "1002").await;
+    let events = call_events(&app, &acme).await;
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.call.user.name.as_deref()))
+        .collect();
+    let (alice, bob) = (Some("Alice Nguyen"), Some("Bob Martin"));
+    assert_eq!(
+        got,
+        [
+            ("call.ringing", alice),
+            ("call.answered", alice),
+            ("call.transferred", alice),
+            ("call.ringing", bob),
+            ("call.answered", bob),
+            // The call is the user's who answered it first.
+            ("call.ended", alice)
+        ],
+        "{}",
+        asterisk.console()
+    );
+    let transfer = events[2].transfer.as_ref().unwrap();
+    assert_eq!(transfer.to.name.as_deref(), bob);
+    assert_eq!(
+        serde_json::to_value(transfer.kind).unwrap(),
+        serde_json::json!("blind")
+    );
+    app.stop().await.unwrap();
+}

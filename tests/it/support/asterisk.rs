@@ -280,3 +280,18 @@ impl Asterisk {
         wait_response(&mut ami, &action).await;
     }
 }
+
+impl Asterisk {
+    /// The phone on `channel` sends the party it talks to on to `exten` in [from-internal]
+    /// (AMI `BlindTransfer`, as the phone's transfer key does).
+    pub async fn blind_transfer(&self, channel: &str, exten: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("BlindTransfer")
+            .with("Channel", channel)
+            .with("Context", "from-internal")
+            .with("Exten", exten);
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+}
