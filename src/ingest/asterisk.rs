@@ -15,9 +15,14 @@
 //! AMI is one ordered stream, so a [`AmiTranslator`] remembers how each dial ended (the
 //! `DialEnd` status says busy / no answer / cancelled; the later `Hangup` cause often just says
 //! "Normal Clearing"). After a reconnect it starts empty and the hang-up cause decides.
+//!
+//! A caller waiting in a queue through a Local channel (the queue runs on the `;2` half) is
+//! hung up before app_queue notices: real Asterisk sends the caller's `Hangup` first and
+//! `QueueCallerAbandon` after it. The translator remembers who waits in which queue, so that
+//! hang-up tells the abandon itself and the late `QueueCallerAbandon` is not told twice.
 
 use chrono::{DateTime, TimeZone, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::raw::{
     EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, RawVoicemail,
@@ -39,6 +44,23 @@ pub const REQUEST_ID_VAR: &str = "RINGHOOK_REQUEST_ID";
 pub struct AmiTranslator {
     /// How the dial of a ringing leg ended, by its Uniqueid, until that leg hangs up.
     dial_outcomes: HashMap<String, EndReason>,
+    /// Callers waiting in a queue, by call (`Linkedid`), from joining until leaving it.
+    waiting: HashMap<String, QueueWait>,
+    /// Channels that picked up a parked call, until they hang up: their entering the bridge
+    /// with it is the retrieval already told, not a new answer.
+    retrievers: HashSet<String>,
+    /// Channels on hold: Asterisk also sends `Unhold` for a phone that never held (the
+    /// transferer of a blind transfer), which is no resume.
+    held: HashSet<String>,
+}
+
+/// A caller in a queue, as its `QueueCallerJoin` said.
+#[derive(Debug)]
+struct QueueWait {
+    queue: String,
+    joined_at: Option<DateTime<Utc>>,
+    /// The abandon was already told (by the caller's hang-up or by `QueueCallerAbandon`).
+    abandoned: bool,
 }
 
 /// A channel block of an event: the plain one, or one with a prefix (`Dest`, `Parkee`, ...).
@@ -201,16 +223,24 @@ impl AmiTranslator {
             "DialEnd" => self.dial_end(msg),
             "BridgeEnter" => self.bridge_enter(msg),
             "Hangup" => self.hangup(msg),
-            "Hold" | "Unhold" => hold(msg, name),
-            "QueueCallerJoin" => queue_join(msg),
+            "Hold" | "Unhold" => self.hold(msg, name),
+            "QueueCallerJoin" => self.queue_join(msg),
+            "QueueCallerLeave" => self.queue_leave(msg),
             "AgentCalled" => agent_called(msg),
-            "AgentConnect" => agent_connect(msg),
+            "AgentConnect" => {
+                self.queue_leave(msg);
+                agent_connect(msg)
+            }
             "AgentRingNoAnswer" => agent_no_answer(msg),
             "AgentComplete" => agent_complete(msg),
-            "QueueCallerAbandon" => queue_abandon(msg),
-            "ParkedCall" | "UnParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => {
+            "QueueCallerAbandon" => self.queue_abandon(msg),
+            "UnParkedCall" => {
+                if let Some(retriever) = Channel::of(msg, "Retriever") {
+                    self.retrievers.insert(retriever.uniqueid().to_owned());
+                }
                 park(msg, name)
             }
+            "ParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => park(msg, name),
             "BlindTransfer" => blind_transfer(msg),
             "AttendedTransfer" => attended_transfer(msg),
             "MessageWaiting" => voicemail(msg),
@@ -287,7 +317,8 @@ impl AmiTranslator {
             return Vec::new();
         };
         let basic = msg.get("BridgeType").is_none_or(|t| t == "basic");
-        if !basic || ch.is_first() || ch.is_local_inner_half() {
+        let retriever = self.retrievers.contains(ch.uniqueid());
+        if !basic || retriever || ch.is_first() || ch.is_local_inner_half() {
             return Vec::new();
         }
         let mut d = Draft::on(&ch, RawEventKind::LegBridged, LegRole::Callee);
@@ -300,6 +331,8 @@ impl AmiTranslator {
             return Vec::new();
         };
         let dialled = self.dial_outcomes.remove(ch.uniqueid());
+        self.retrievers.remove(ch.uniqueid());
+        self.held.remove(ch.uniqueid());
         if ch.is_local_inner_half() {
             return Vec::new();
         }
@@ -322,10 +355,106 @@ impl AmiTranslator {
         d.event.timing.ended_at = timestamp(msg);
         if role == LegRole::Callee {
             d.event.callee = ch.endpoint_party();
+            return vec![d];
+        }
+        d.event.caller = ch.calling_party();
+        match self.abandon_on_hangup(&ch) {
+            Some(abandon) => {
+                d.event.hangup = Some(abandoned());
+                vec![abandon, d]
+            }
+            None => vec![d],
+        }
+    }
+
+    /// A hold, or the end of one this connection saw begin.
+    fn hold(&mut self, msg: &AmiMessage, name: &str) -> Vec<Draft> {
+        let Some(ch) = Channel::of(msg, "") else {
+            return Vec::new();
+        };
+        let was_held = if name == "Hold" {
+            self.held.insert(ch.uniqueid().to_owned());
+            true
         } else {
-            d.event.caller = ch.calling_party();
+            self.held.remove(ch.uniqueid())
+        };
+        if was_held {
+            hold(msg, name)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn queue_join(&mut self, msg: &AmiMessage) -> Vec<Draft> {
+        let Some(mut d) = member_draft(msg, RawEventKind::Queued) else {
+            return Vec::new();
+        };
+        let joined_at = timestamp(msg);
+        d.event.queue = queue_of(msg, joined_at);
+        if let (Some(ch), Some(queue)) = (Channel::of(msg, ""), msg.get("Queue")) {
+            self.waiting.insert(
+                call_of(&ch).to_owned(),
+                QueueWait {
+                    queue: queue.to_owned(),
+                    joined_at,
+                    abandoned: false,
+                },
+            );
         }
         vec![d]
+    }
+
+    /// The caller left the queue (answered, abandoned, timed out): nothing more to remember.
+    fn queue_leave(&mut self, msg: &AmiMessage) -> Vec<Draft> {
+        if let Some(ch) = Channel::of(msg, "") {
+            self.waiting.remove(call_of(&ch));
+        }
+        Vec::new()
+    }
+
+    fn queue_abandon(&mut self, msg: &AmiMessage) -> Vec<Draft> {
+        let wait = Channel::of(msg, "").and_then(|ch| self.waiting.get_mut(call_of(&ch)));
+        match wait {
+            Some(wait) if wait.abandoned => Vec::new(),
+            Some(wait) => {
+                wait.abandoned = true;
+                queue_abandon(msg)
+            }
+            None => queue_abandon(msg),
+        }
+    }
+
+    /// The caller's leg hanging up while the call still waits in a queue: the abandon the
+    /// later `QueueCallerAbandon` would tell, told now so it comes before the call ends.
+    fn abandon_on_hangup(&mut self, caller: &Channel<'_>) -> Option<Draft> {
+        let wait = self.waiting.get_mut(call_of(caller))?;
+        if wait.abandoned {
+            return None;
+        }
+        wait.abandoned = true;
+        let mut d = Draft::on(caller, RawEventKind::QueueAbandoned, LegRole::Caller);
+        d.part = ":abandon";
+        d.event.queue = Some(RawQueue {
+            id: Some(wait.queue.clone()),
+            name: Some(wait.queue.clone()),
+            entered_at: wait.joined_at,
+            agent: None,
+            abandon_reason: None,
+        });
+        Some(d)
+    }
+}
+
+/// The call a channel belongs to.
+fn call_of<'a>(ch: &Channel<'a>) -> &'a str {
+    ch.linkedid().unwrap_or(ch.uniqueid())
+}
+
+/// How a caller's leg ends when it leaves a queue unanswered.
+fn abandoned() -> RawHangup {
+    RawHangup {
+        reason: EndReason::CallerCancelled,
+        cause: Some("Abandoned".into()),
     }
 }
 
@@ -462,14 +591,6 @@ fn member_draft(msg: &AmiMessage, kind: RawEventKind) -> Option<Draft> {
     Some(d)
 }
 
-fn queue_join(msg: &AmiMessage) -> Vec<Draft> {
-    let Some(mut d) = member_draft(msg, RawEventKind::Queued) else {
-        return Vec::new();
-    };
-    d.event.queue = queue_of(msg, timestamp(msg));
-    vec![d]
-}
-
 /// The agent (`Dest…`) side of an app_queue event: a callee leg that is an agent's.
 fn agent_draft(msg: &AmiMessage, kind: RawEventKind) -> Option<Draft> {
     let member = Channel::of(msg, "")?;
@@ -546,10 +667,7 @@ fn queue_abandon(msg: &AmiMessage) -> Vec<Draft> {
         return vec![abandon];
     };
     left.part = ":member";
-    left.event.hangup = Some(RawHangup {
-        reason: EndReason::CallerCancelled,
-        cause: Some("Abandoned".into()),
-    });
+    left.event.hangup = Some(abandoned());
     left.event.timing.ended_at = timestamp(msg);
     vec![abandon, left]
 }

@@ -130,3 +130,142 @@ fn a_dial_to_the_outside_names_the_number_from_the_dial_string() {
     let events = AmiTranslator::new().translate(&trunk);
     assert_eq!(events[0].callee.number.as_deref(), Some("+14155550123"));
 }
+
+/// Real Asterisk with the queue on a Local channel's `;2` half: the caller's `;1` hangs up
+/// first, `QueueCallerAbandon` follows.
+#[test]
+fn a_caller_hanging_up_in_a_queue_abandons_it_before_the_call_ends_and_only_once() {
+    let mut translator = AmiTranslator::new();
+    let inner = |event: &str| {
+        message(&[
+            ("Event", event),
+            ("Channel", "Local/+16285550111@from-pstn-00000000;2"),
+            ("Uniqueid", "1.2"),
+            ("Linkedid", "1.1"),
+            ("Queue", "support"),
+            ("Timestamp", "1717428601.000000"),
+        ])
+    };
+    let hangup = message(&[
+        ("Event", "Hangup"),
+        ("Channel", "Local/+16285550111@from-pstn-00000000;1"),
+        ("Uniqueid", "1.1"),
+        ("Linkedid", "1.1"),
+        ("Cause", "0"),
+        ("Timestamp", "1717428642.000000"),
+    ]);
+    assert_eq!(translator.translate(&inner("QueueCallerJoin")).len(), 1);
+    let kinds = |events: Vec<RawCallEvent>| {
+        events
+            .into_iter()
+            .map(|e| (e.kind, e.hangup.map(|h| h.reason)))
+            .collect::<Vec<_>>()
+    };
+    let at_hangup = translator.translate(&hangup);
+    let queue = at_hangup[0].queue.clone().unwrap();
+    assert_eq!(queue.id.as_deref(), Some("support"));
+    assert_eq!(queue.entered_at, timestamp(&inner("QueueCallerJoin")));
+    assert_ne!(at_hangup[0].dedupe_key, at_hangup[1].dedupe_key);
+    assert_eq!(
+        kinds(at_hangup),
+        [
+            (RawEventKind::QueueAbandoned, None),
+            (RawEventKind::LegEnded, Some(EndReason::CallerCancelled))
+        ]
+    );
+    assert!(
+        translator
+            .translate(&inner("QueueCallerAbandon"))
+            .is_empty()
+    );
+    assert!(translator.translate(&inner("QueueCallerLeave")).is_empty());
+    // A caller who left the queue (its timeout) and hangs up later abandoned nothing.
+    translator.translate(&inner("QueueCallerJoin"));
+    translator.translate(&inner("QueueCallerLeave"));
+    assert_eq!(
+        kinds(translator.translate(&hangup)),
+        [(RawEventKind::LegEnded, Some(EndReason::Normal))]
+    );
+}
+
+/// A PJSIP caller runs the queue itself: `QueueCallerAbandon` comes first and is told as is.
+#[test]
+fn queue_caller_abandon_before_the_hangup_is_told_once() {
+    let mut translator = AmiTranslator::new();
+    let event = |event: &str| {
+        message(&[
+            ("Event", event),
+            ("Channel", "PJSIP/carrier-00000075"),
+            ("Uniqueid", "1.1"),
+            ("Linkedid", "1.1"),
+            ("Queue", "support"),
+        ])
+    };
+    translator.translate(&event("QueueCallerJoin"));
+    let abandon = translator.translate(&event("QueueCallerAbandon"));
+    assert_eq!(abandon[0].kind, RawEventKind::QueueAbandoned);
+    translator.translate(&event("QueueCallerLeave"));
+    let hangup = translator.translate(&event("Hangup"));
+    assert_eq!(hangup.len(), 1);
+    assert_eq!(hangup[0].kind, RawEventKind::LegEnded);
+}
+
+#[test]
+fn the_phone_that_picks_up_a_parked_call_is_not_answering_it_again() {
+    let mut translator = AmiTranslator::new();
+    let unparked = message(&[
+        ("Event", "UnParkedCall"),
+        ("ParkeeChannel", "PJSIP/carrier-00000001"),
+        ("ParkeeUniqueid", "1.1"),
+        ("ParkeeLinkedid", "1.1"),
+        ("RetrieverChannel", "PJSIP/1002-00000003"),
+        ("RetrieverUniqueid", "1.3"),
+        ("RetrieverLinkedid", "1.1"),
+        ("ParkingSpace", "701"),
+    ]);
+    let enter = message(&[
+        ("Event", "BridgeEnter"),
+        ("Channel", "PJSIP/1002-00000003"),
+        ("Uniqueid", "1.3"),
+        ("Linkedid", "1.1"),
+        ("BridgeType", "basic"),
+    ]);
+    let retrieved = translator.translate(&unparked);
+    assert_eq!(retrieved[0].kind, RawEventKind::ParkRetrieved);
+    assert!(translator.translate(&enter).is_empty());
+    // Once it hung up, the same id is a plain channel again (ids are not reused in practice).
+    let hangup = message(&[
+        ("Event", "Hangup"),
+        ("Channel", "PJSIP/1002-00000003"),
+        ("Uniqueid", "1.3"),
+        ("Linkedid", "1.1"),
+    ]);
+    translator.translate(&hangup);
+    assert_eq!(
+        translator.translate(&enter)[0].kind,
+        RawEventKind::LegBridged
+    );
+}
+
+#[test]
+fn an_unhold_without_a_hold_is_no_resume() {
+    let mut translator = AmiTranslator::new();
+    let event = |name: &str| {
+        message(&[
+            ("Event", name),
+            ("Channel", "PJSIP/1001-00000002"),
+            ("Uniqueid", "1.2"),
+            ("Linkedid", "1.1"),
+        ])
+    };
+    assert!(translator.translate(&event("Unhold")).is_empty());
+    assert_eq!(
+        translator.translate(&event("Hold"))[0].kind,
+        RawEventKind::Held
+    );
+    assert_eq!(
+        translator.translate(&event("Unhold"))[0].kind,
+        RawEventKind::Resumed
+    );
+    assert!(translator.translate(&event("Unhold")).is_empty());
+}

@@ -232,7 +232,7 @@ async fn a_caller_hanging_up_while_it_rings_is_a_cancelled_call() {
 }
 
 #[tokio::test]
-async fn a_wrong_ami_secret_shows_in_readyz_and_nothing_connects() {
+async fn a_wrong_ami_secret_shows_in_readyz_and_is_retried_with_backoff() {
     let asterisk = Asterisk::start().await;
     let (app, _acme, source) = connected(&asterisk, "not-the-secret").await;
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -248,6 +248,19 @@ async fn a_wrong_ami_secret_shows_in_readyz_and_nothing_connects() {
     assert_eq!(health["connected"], false);
     let error = health["error"].as_str().unwrap();
     assert!(error.contains("Authentication failed"), "{error}");
+    assert!(!error.contains("not-the-secret"), "{error}");
+    // Retried, but backing off (1 s, 2 s, 4 s, ... ±20 %) rather than hammering the PBX: a
+    // few more attempts in the next 8 s (a loop without backoff would make hundreds).
+    let refusals = || {
+        asterisk
+            .console()
+            .matches("failed to authenticate as 'ringhook'")
+            .count()
+    };
+    let first = refusals();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let retries = refusals() - first;
+    assert!((2..=5).contains(&retries), "{retries} retries in 8 s");
     app.stop().await.unwrap();
 }
 

@@ -221,3 +221,77 @@ impl Drop for Asterisk {
         let _ = std::fs::remove_dir_all(self.root.join(self.run.trim_start_matches('/')));
     }
 }
+
+impl Asterisk {
+    /// The name of the one channel up now that starts with `prefix` and ends with `half`
+    /// (`;1` / `;2`), from AMI `CoreShowChannels`.
+    pub async fn channel(&self, prefix: &str, half: &str) -> String {
+        let mut ami = self.session().await;
+        let action = ami.action("CoreShowChannels");
+        ami.send(&action).await.unwrap();
+        let id = action.get("ActionID").unwrap().to_owned();
+        let mut found = Vec::new();
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), ami.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if message.get("ActionID") != Some(&id) {
+                continue;
+            }
+            match message.event() {
+                Some("CoreShowChannel") => {
+                    let name = message.get("Channel").unwrap_or_default();
+                    if name.starts_with(prefix) && name.ends_with(half) {
+                        found.push(name.to_owned());
+                    }
+                }
+                Some("CoreShowChannelsComplete") => break,
+                _ => {}
+            }
+        }
+        assert_eq!(found.len(), 1, "channels {prefix}…{half}: {found:?}");
+        found.remove(0)
+    }
+
+    /// Parks `channel` as the phone on `parker` would (AMI `Park` with `TimeoutChannel`).
+    pub async fn park(&self, channel: &str, parker: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("Park")
+            .with("Channel", channel)
+            .with("TimeoutChannel", parker);
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+
+    /// The phone `Local/<ext>@phones` picks up the call parked in `slot`.
+    pub async fn retrieve(&self, ext: &str, slot: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("Originate")
+            .with("Channel", &format!("Local/{ext}@phones"))
+            .with("Application", "ParkedCall")
+            .with("Data", &format!("default,{slot}"))
+            .with("CallerID", &format!("<{ext}>"))
+            .with("Async", "true");
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+}
+
+impl Asterisk {
+    /// The phone on `channel` sends the party it talks to on to `exten` in [from-internal]
+    /// (AMI `BlindTransfer`, as the phone's transfer key does).
+    pub async fn blind_transfer(&self, channel: &str, exten: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("BlindTransfer")
+            .with("Channel", channel)
+            .with("Context", "from-internal")
+            .with("Exten", exten);
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+}
