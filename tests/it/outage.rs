@@ -105,8 +105,10 @@ async fn a_postgres_restart_under_load_answers_503_quickly_and_loses_nothing_ans
     }
 
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // The outage starts when the stop begins: on a loaded machine `pg_ctl stop` itself takes
+    // a while, and requests already see the server going away meanwhile.
+    let stopping = Instant::now();
     tokio::task::block_in_place(|| cluster.stop_server());
-    let stopped = Instant::now();
     tokio::time::sleep(Duration::from_secs(4)).await;
     tokio::task::block_in_place(|| cluster.start_server());
     let restarted = Instant::now();
@@ -116,9 +118,10 @@ async fn a_postgres_restart_under_load_answers_503_quickly_and_loses_nothing_ans
     }
 
     let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+    // A request in flight at the restart may still end in 503 (every answer is bounded below).
     let during: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| o.finished > stopped && o.finished < restarted)
+        .filter(|o| o.finished > stopping && o.finished < restarted + Duration::from_secs(5))
         .collect();
     assert!(
         during.iter().any(|o| o.status == 503),
