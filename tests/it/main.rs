@@ -31,3 +31,4 @@ mod scenarios;
 mod slow_receivers;
 mod source_api;
 mod storage_contract;
+mod users_find;
