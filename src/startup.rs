@@ -91,7 +91,7 @@ impl Application {
         let source_api = Arc::new(
             crate::source_api::SourceApi::new(
                 settings.target_policy(),
-                settings.source_api_timeouts(),
+                crate::source_api::ApiTimeouts::within(settings.source_api_limit()),
             )
             .context("cannot build the source API client")?,
         );
