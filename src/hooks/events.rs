@@ -1,5 +1,5 @@
 //! `GET /v1/events` (Zapier's performList: the same objects hooks receive, newest first) and
-//! `GET /v1/users` (dropdowns).
+//! `GET /v1/users` (dropdowns, and Zapier's "Find User" by email or extension).
 
 use super::HookEvent;
 use crate::domain::E164Number;
@@ -110,7 +110,7 @@ async fn parse_number(
         .map_err(|e| ApiError::unprocessable(ProblemCode::InvalidNumber, format!("number: {e}")))
 }
 
-/// A user, for dropdowns.
+/// A user, for dropdowns and "Find User".
 #[derive(Serialize, utoipa::ToSchema)]
 struct UserChoice {
     id: crate::domain::UserId,
@@ -118,13 +118,39 @@ struct UserChoice {
     extension: Option<String>,
 }
 
-/// The tenant's users, for dropdowns.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    /// Only the user with this email address (compared case-insensitively).
+    #[param(example = "alice@acme.example")]
+    email: Option<String>,
+    /// Only the user with this extension.
+    #[param(example = "1001")]
+    extension: Option<String>,
+}
+
+impl UsersQuery {
+    /// Whether `user` passes every filter given; blank filters are ignored. Both an email and
+    /// an extension may be given: the user must then have both.
+    fn admits(&self, user: &crate::storage::User) -> bool {
+        let email_ok =
+            given(&self.email).is_none_or(|e| user.email.as_str().eq_ignore_ascii_case(e));
+        let extension_ok =
+            given(&self.extension).is_none_or(|x| user.extension.as_deref() == Some(x));
+        email_ok && extension_ok
+    }
+}
+
+/// The tenant's users, for dropdowns; with `email` or `extension`, the one user who has it
+/// (an empty list when nobody does), for Zapier's "Find User".
 #[utoipa::path(
     operation_id = "listUsers",
     tag = "events",
+    params(UsersQuery),
     security(("bearer" = []), ("oauth2" = ["calls:read"])),
     responses(
-        (status = 200, description = "The tenant's users", body = [UserChoice]),
+        (status = 200, description = "The tenant's users (those matching the filters)", body = [UserChoice]),
+        (status = 400, description = "A query parameter is not of its type", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks a scope this request needs (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The access token cannot be checked right now; retry shortly", body = Problem, content_type = "application/problem+json"),
@@ -133,12 +159,14 @@ struct UserChoice {
 #[get("/v1/users")]
 pub async fn list_users(
     auth: Authenticated,
+    query: web::Query<UsersQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Scope::CallsRead)?;
     let users = state.storage.users(&auth.tenant_id).await?;
     let choices: Vec<UserChoice> = users
         .into_iter()
+        .filter(|u| query.admits(u))
         .map(|u| UserChoice {
             id: u.id,
             name: u.name,
@@ -146,4 +174,9 @@ pub async fn list_users(
         })
         .collect();
     Ok(HttpResponse::Ok().json(choices))
+}
+
+/// A query filter's value, unless it is absent or blank.
+fn given(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }

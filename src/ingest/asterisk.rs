@@ -681,6 +681,7 @@ fn park(msg: &AmiMessage, name: &str) -> Vec<Draft> {
     let kind = match name {
         "ParkedCall" => RawEventKind::Parked,
         "UnParkedCall" => RawEventKind::ParkRetrieved,
+        "ParkedCallTimeOut" => RawEventKind::ParkTimedOut,
         _ => RawEventKind::ParkAbandoned,
     };
     let mut d = Draft::on(&parkee, kind, LegRole::Caller);

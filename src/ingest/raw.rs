@@ -69,7 +69,11 @@ pub enum RawEventKind {
     Resumed,
     Parked,
     ParkRetrieved,
+    /// The parked caller hung up before anyone took the call.
     ParkAbandoned,
+    /// Nobody took the parked call in time and the PBX took it back (Asterisk
+    /// `ParkedCallTimeOut`).
+    ParkTimedOut,
     /// The caller entered a queue.
     Queued,
     /// An agent took the queued call (`queue.agent`).
@@ -300,9 +304,12 @@ impl RawCallEvent {
     /// first, because Kazoo also reports it on the retriever's own leg.
     pub fn lookup_keys(&self) -> Vec<String> {
         let park = match (self.kind, &self.park_slot) {
-            (RawEventKind::ParkRetrieved | RawEventKind::ParkAbandoned, Some(slot)) => {
-                Some(keys::park(slot))
-            }
+            (
+                RawEventKind::ParkRetrieved
+                | RawEventKind::ParkAbandoned
+                | RawEventKind::ParkTimedOut,
+                Some(slot),
+            ) => Some(keys::park(slot)),
             _ => None,
         };
         park.into_iter()

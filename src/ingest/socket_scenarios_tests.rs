@@ -10,7 +10,7 @@ use super::asterisk::AmiTranslator;
 use super::freeswitch;
 use crate::domain::{CountryCode, SourceKind};
 use crate::normalizer::StaticDirectory;
-use crate::normalizer::model::{CallEvent, Disposition, HangupCause};
+use crate::normalizer::model::{CallEvent, Disposition, HangupCause, ParkOutcome};
 use crate::normalizer::test_scenarios::{self, ALICE, BOB, Expected, SUPPORT, ended, user};
 use crate::pbx::ami_codec::AmiMessage;
 
@@ -187,14 +187,23 @@ fn ami_park_and_retrieve_names_the_parker_and_the_retriever() {
 }
 
 #[test]
-fn ami_park_timeout_is_a_park_abandoned_for_the_parker() {
-    scenario(
+fn ami_park_timeout_is_a_park_abandoned_for_the_parker_that_timed_out() {
+    let events = scenario(
         SourceKind::Asterisk,
         ami_events("asterisk/ami_park", &["01", "03"]),
         &[
             ("call.parked", ALICE, None),
             ("call.park_abandoned", ALICE, None),
         ],
+    );
+    assert_eq!(events[0].park.as_ref().unwrap().outcome, None);
+    let park = events[1].park.as_ref().unwrap();
+    assert_eq!(park.slot, "701");
+    assert_eq!(park.outcome, Some(ParkOutcome::TimedOut));
+    assert!(
+        events[1].summary.contains("in time"),
+        "{}",
+        events[1].summary
     );
 }
 

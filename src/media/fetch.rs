@@ -41,7 +41,13 @@ pub async fn open(
     let location = media.location.as_str();
     let absolute = location.starts_with("https://") || location.starts_with("http://");
     let opened = match source.kind {
-        SourceKind::Kazoo if !absolute => api.kazoo(source, method, location, headers).await,
+        SourceKind::Kazoo if !absolute => {
+            // Crossbar answers a recording's JSON document unless its audio is asked for.
+            if let Ok(accept) = HeaderValue::from_str(&media.content_type) {
+                headers.insert(reqwest::header::ACCEPT, accept);
+            }
+            api.kazoo(source, method, location, headers).await
+        }
         SourceKind::Zoom => api.zoom(source, method, location, headers).await,
         _ => api.public(method, location, headers).await,
     };

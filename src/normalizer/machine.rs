@@ -13,7 +13,7 @@ use super::context::Ctx;
 use super::emit::Trigger;
 use super::facts::earliest;
 use super::model::Line;
-use super::state::CallState;
+use super::state::{CallState, ParkStatus};
 use super::{ending, hold, legs, media, park, queue, transfer};
 use crate::domain::E164Number;
 
@@ -34,7 +34,8 @@ pub(crate) fn apply_event(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) -
         (K::LegCreated | K::LegAnswered | K::LegBridged | K::LegEnded, None) => {}
         (K::Parked, _) => park::parked(st, ev, cx, &mut out),
         (K::ParkRetrieved, _) => park::retrieved_event(st, ev, cx, retriever_copy, &mut out),
-        (K::ParkAbandoned, _) => park::abandoned(st, ev, cx, &mut out),
+        (K::ParkAbandoned, _) => park::abandoned(st, ev, cx, ParkStatus::Abandoned, &mut out),
+        (K::ParkTimedOut, _) => park::abandoned(st, ev, cx, ParkStatus::TimedOut, &mut out),
         (K::QueueAnswered, _) => legs::queue_agent_answered(st, ev, cx, &mut out),
         (K::QueueAbandoned, _) => queue::abandoned(st, cx.at, &mut out),
         // Entering a queue is recorded with every event's queue details; an agent who let
@@ -87,7 +88,10 @@ fn note_common(
     }
     let is_park = matches!(
         ev.kind,
-        RawEventKind::Parked | RawEventKind::ParkRetrieved | RawEventKind::ParkAbandoned
+        RawEventKind::Parked
+            | RawEventKind::ParkRetrieved
+            | RawEventKind::ParkAbandoned
+            | RawEventKind::ParkTimedOut
     );
     if is_park {
         park::note_caller(st, cx, retriever_copy);

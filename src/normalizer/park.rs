@@ -125,7 +125,7 @@ fn retrieved(st: &mut CallState, retriever: Party, at: DateTime<Utc>, out: &mut 
         st.participants.insert(u.clone());
     }
     let Some(park) = st.park.as_mut() else { return };
-    if park.status == ParkStatus::Abandoned {
+    if park.status.is_lost() {
         return;
     }
     park.retrieved_by.get_or_insert(retriever);
@@ -144,11 +144,14 @@ pub(crate) fn unparked(park: &ParkState) -> Trigger {
     t
 }
 
-/// The parked caller hung up before anyone took the call.
+/// The park ended without anyone taking the call: the parked caller hung up (`Abandoned`) or
+/// the PBX took the call back after its timeout (`TimedOut`). Either is `call.park_abandoned`;
+/// `park.outcome` says which.
 pub(crate) fn abandoned(
     st: &mut CallState,
     ev: &RawCallEvent,
     cx: &Ctx<'_>,
+    how: ParkStatus,
     out: &mut Vec<Trigger>,
 ) {
     let parker = cx.callee.clone();
@@ -156,7 +159,7 @@ pub(crate) fn abandoned(
     if park.status == ParkStatus::Retrieved {
         return;
     }
-    park.status = ParkStatus::Abandoned;
+    park.status = how;
     park.pending_until = None;
     let user = park.parked_by.clone().unwrap_or_else(Party::unknown);
     let mut t = Trigger::new(EventType::ParkAbandoned, park.slot.clone(), cx.at, user);

@@ -96,6 +96,15 @@ pub(crate) enum ParkStatus {
     RetrievePending,
     Retrieved,
     Abandoned,
+    /// Nobody took it in time; the PBX took it back.
+    TimedOut,
+}
+
+impl ParkStatus {
+    /// The park ended without anyone taking the call.
+    pub(crate) fn is_lost(self) -> bool {
+        matches!(self, Self::Abandoned | Self::TimedOut)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -294,6 +303,7 @@ impl ParkState {
         let outcome = match self.status {
             ParkStatus::Retrieved => Some(ParkOutcome::Retrieved),
             ParkStatus::Abandoned => Some(ParkOutcome::Abandoned),
+            ParkStatus::TimedOut => Some(ParkOutcome::TimedOut),
             ParkStatus::Parked | ParkStatus::RetrievePending => None,
         };
         ParkInfo {

@@ -1,7 +1,7 @@
 //! One human-readable line per event, e.g. "Inbound call from ACME SUPPLY (+14155550123)
 //! answered by Alice Nguyen (ext 1001)". Written for a person reading a Zap's output.
 
-use super::model::{CallEvent, Direction, Disposition, EventType, Party, PartyKind};
+use super::model::{CallEvent, Direction, Disposition, EventType, ParkOutcome, Party, PartyKind};
 
 /// How a party reads in a sentence.
 pub fn display(p: &Party) -> String {
@@ -92,7 +92,12 @@ pub fn summary(e: &CallEvent) -> String {
         EventType::Unparked => {
             format!("{user} picked up the call from {from} parked in slot {slot}")
         }
-        EventType::ParkAbandoned => format!("{from} hung up while parked in slot {slot}"),
+        EventType::ParkAbandoned => match e.park.as_ref().and_then(|p| p.outcome) {
+            Some(ParkOutcome::TimedOut) => {
+                format!("Nobody picked up the call from {from} parked in slot {slot} in time")
+            }
+            _ => format!("{from} hung up while parked in slot {slot}"),
+        },
         EventType::Queued => format!("{call} queued in queue {queue}"),
         EventType::QueueAnswered => {
             let agent = e

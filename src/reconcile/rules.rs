@@ -52,7 +52,7 @@ pub fn reconcile(
         Some(state) if state.is_ended() => {
             return Reconciled {
                 verdict: Verdict::AlreadyEnded,
-                applied: None,
+                applied: recordings_only(record, state, source.kind, directory, config, now),
             };
         }
         Some(state) => (Verdict::ClosedEarly, state),
@@ -89,6 +89,37 @@ pub fn reconcile(
             events,
         }),
     }
+}
+
+/// A call ringhook saw end keeps its figures, but the record may name recordings its live
+/// events never carry (Kazoo's webhooks have none; its CDR lists `media_recordings`): those
+/// are applied alone, and the state machine emits each recording once however often the
+/// window is swept. `None` when there is nothing new.
+fn recordings_only(
+    record: &HistoryRecord,
+    mut state: CallState,
+    kind: SourceKind,
+    directory: &dyn Directory,
+    config: &NormalizerConfig,
+    now: DateTime<Utc>,
+) -> Option<Applied> {
+    let mut events = Vec::new();
+    for raw in raw_events(record, kind) {
+        if raw.kind != RawEventKind::Recording {
+            continue;
+        }
+        let applied = normalizer::apply(state, &raw, directory, config, now);
+        state = applied.state;
+        events.extend(applied.events);
+    }
+    events.retain(|e| e.event.event_type == EventType::RecordingReady);
+    if events.is_empty() {
+        return None;
+    }
+    for e in &mut events {
+        e.event.origin = Origin::Reconciled;
+    }
+    Some(Applied { state, events })
 }
 
 /// Triggers a history record can truthfully fire after the call.

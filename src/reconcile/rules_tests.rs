@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::record::{HistoryRecord, HistoryVoicemail, Rung};
 use super::rules::{SourceRef, Verdict, raw_events, reconcile};
 use crate::domain::{CountryCode, SourceId, SourceKind, TenantId, UserId};
-use crate::ingest::{EndReason, RawParty, RawVoicemail};
+use crate::ingest::{EndReason, RawMedia, RawParty, RawRecording, RawVoicemail};
 use crate::normalizer::model::{Disposition, HangupCause};
 use crate::normalizer::{
     self, CallState, DirectoryEntry, DirectoryUser, EventType, NormalizerConfig, Origin,
@@ -162,6 +162,34 @@ fn a_call_seen_ended_changes_nothing_whatever_the_record_says() {
     let (verdict, again) = run(&missed_to_voicemail(), Some(ended));
     assert_eq!(verdict, Verdict::AlreadyEnded);
     assert!(again.is_none());
+}
+
+#[test]
+fn a_call_seen_ended_gets_the_recordings_its_record_names_once() {
+    let (_, applied) = run(&missed_to_voicemail(), None);
+    let ended = applied.unwrap().state;
+    let mut record = missed_to_voicemail();
+    record.recordings = vec![RawRecording {
+        id: "rec-1".into(),
+        duration_seconds: None,
+        media: RawMedia {
+            location: "accounts/acme/recordings/rec-1".into(),
+            content_type: "audio/mpeg".into(),
+        },
+    }];
+    let (verdict, again) = run(&record, Some(ended));
+    assert_eq!(verdict, Verdict::AlreadyEnded);
+    let again = again.expect("the recording is new");
+    let types: Vec<EventType> = again.events.iter().map(|e| e.event.event_type).collect();
+    assert_eq!(types, [EventType::RecordingReady]);
+    let ready = &again.events[0].event;
+    assert_eq!(ready.origin, Origin::Reconciled);
+    assert_eq!(ready.recording.as_ref().unwrap().id, "rec-1");
+    // The call stays as ringhook saw it end, and a second sweep adds nothing.
+    assert!(again.state.is_ended());
+    let (verdict, twice) = run(&record, Some(again.state));
+    assert_eq!(verdict, Verdict::AlreadyEnded);
+    assert!(twice.is_none());
 }
 
 #[test]

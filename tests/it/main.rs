@@ -32,3 +32,4 @@ mod scenarios;
 mod slow_receivers;
 mod source_api;
 mod storage_contract;
+mod users_find;

@@ -6,6 +6,7 @@ use crate::support::kazoo_history::{
 };
 use crate::support::scenario::requests;
 use crate::support::tenant::{AcmeTenant, SourceApis, acme_with};
+use crate::support::token::bearer;
 use crate::support::{TestApp, spawn_stepped_app};
 use chrono::{DateTime, Utc};
 use ringhook::config::Backend;
@@ -171,6 +172,55 @@ async fn a_call_fully_seen_live_gets_no_new_trigger(backend: Backend) {
     assert_eq!(s.events().await, before);
 }
 
+/// Kazoo's webhooks never carry recordings; the call record lists them (`media_recordings`).
+/// A call seen whole live gets its recording from the sweep, once, and the audio streams from
+/// Crossbar with the account's token.
+async fn a_recording_in_the_record_of_a_call_seen_live_is_ready_once_and_streams(backend: Backend) {
+    let Some(s) = setup(backend).await else {
+        return;
+    };
+    s.live(7).await;
+    s.app
+        .settle_all(Utc::now() + chrono::TimeDelta::minutes(1))
+        .await;
+    let before = s.events().await;
+    let mut legs = answered_call(INTERACTION, A_LEG, B_LEG, START);
+    legs[1]["media_recordings"] = serde_json::json!(["rec-0a1b2c"]);
+    s.history.add(legs);
+    s.sweeper().sweep(sweep_time()).await.unwrap();
+    s.sweeper().sweep(sweep_time()).await.unwrap();
+    let (new, seen): (Vec<CallEvent>, Vec<CallEvent>) = s
+        .events()
+        .await
+        .into_iter()
+        .partition(|e| e.event_type == EventType::RecordingReady);
+    assert_eq!(seen, before, "the figures seen live stay");
+    assert_eq!(new.len(), 1, "one recording, however often swept");
+    let ready = &new[0];
+    assert_eq!(ready.origin, Origin::Reconciled);
+    assert_eq!(ready.call.id, before[0].call.id);
+    let recording = ready.recording.as_ref().unwrap();
+    assert_eq!(recording.id, "rec-0a1b2c");
+    let url = recording.media.url.as_str();
+    assert!(!url.contains(&s.history.address), "{url}");
+    let path = url
+        .split_once("/v1/")
+        .map(|(_, p)| format!("/v1/{p}"))
+        .unwrap();
+    let token = bearer(&s.app, &s.acme.tenant_id, &s.acme.alice, "calls:read").await;
+    let got = s
+        .app
+        .client
+        .get(s.app.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "audio/mpeg");
+    assert_eq!(got.text().await.unwrap(), "ID3-kazoo-recording-rec-0a1b2c");
+}
+
 async fn the_same_window_swept_twice_emits_nothing_new(backend: Backend) {
     let Some(s) = setup(backend).await else {
         return;
@@ -272,6 +322,7 @@ for_each_backend!(
     a_call_whose_hang_up_was_lost_is_closed_with_the_records_end,
     a_missed_call_known_only_from_history_is_bobs_miss,
     a_call_fully_seen_live_gets_no_new_trigger,
+    a_recording_in_the_record_of_a_call_seen_live_is_ready_once_and_streams,
     the_same_window_swept_twice_emits_nothing_new,
     a_late_webhook_after_reconciliation_emits_nothing_new,
     history_pages_are_read_through_a_429_and_a_500,

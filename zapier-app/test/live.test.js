@@ -8,12 +8,11 @@
 //
 // Needs the binary from `cargo build` (see test/support/ringhook.js for RINGHOOK_BIN).
 
-const crypto = require('node:crypto');
 const zapier = require('zapier-platform-core');
 const App = require('../index');
 const { startRinghook } = require('./support/ringhook');
 const { startReceiver } = require('./support/receiver');
-const { consent } = require('./support/oauth');
+const { connectApp } = require('./support/oauth');
 const { createWorld, REDIRECT_URI, PASSWORD } = require('./support/world');
 
 const appTester = zapier.createAppTester(App);
@@ -25,23 +24,8 @@ let world;
 let alice; // authData
 let bob;
 
-const connect = async (email) => {
-  const state = crypto.randomUUID();
-  const authorizeUrl = await appTester(App.authentication.oauth2Config.authorizeUrl, {
-    inputData: { state, redirect_uri: REDIRECT_URI },
-  });
-  const redirect = await consent({ authorizeUrl, email, password: PASSWORD });
-  expect(redirect.error).toBeNull();
-  expect(redirect.state).toBe(state);
-  return appTester(App.authentication.oauth2Config.getAccessToken, {
-    inputData: {
-      code: redirect.code,
-      state,
-      redirect_uri: REDIRECT_URI,
-      code_verifier: redirect.verifier,
-    },
-  });
-};
+const connect = (email) =>
+  connectApp(appTester, App, { email, password: PASSWORD, redirectUri: REDIRECT_URI });
 
 /** Every key path of a JSON value (`call.from.number`, …), the "shape" Zapier maps fields by. */
 const shape = (value, prefix = '') => {

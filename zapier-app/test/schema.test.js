@@ -6,6 +6,7 @@
 const { validateAppDefinition } = require('zapier-platform-schema');
 const TriggerSchema = require('zapier-platform-schema/lib/schemas/TriggerSchema');
 const CreateSchema = require('zapier-platform-schema/lib/schemas/CreateSchema');
+const SearchSchema = require('zapier-platform-schema/lib/schemas/SearchSchema');
 const App = require('../index');
 const { SPECIFIC } = require('../triggers/call_events');
 const { addBearerToken } = require('../lib/api');
@@ -18,6 +19,7 @@ const serialise = (value) =>
 const triggers = Object.values(App.triggers);
 const hookTriggers = triggers.filter((t) => t.operation.type === 'hook');
 const creates = Object.values(App.creates);
+const searches = Object.values(App.searches);
 const messages = (result) => result.errors.map((e) => `${e.property} ${e.message}`);
 
 test('the app definition passes zapier-platform-schema', () => {
@@ -39,6 +41,21 @@ test.each(triggers.map((t) => [t.key, t]))('trigger %s passes the trigger schema
 
 test.each(creates.map((c) => [c.key, c]))('create %s passes the create schema', (key, c) => {
   expect(messages(CreateSchema.validate(serialise(c)))).toEqual([]);
+});
+
+test.each(searches.map((s) => [s.key, s]))('search %s passes the search schema', (key, s) => {
+  expect(messages(SearchSchema.validate(serialise(s)))).toEqual([]);
+});
+
+test('the searches users asked for exist, and file pointers name a registered hydrator', () => {
+  expect(Object.keys(App.searches).sort()).toEqual(['find_recent_call', 'find_user']);
+  expect(typeof App.hydrators.downloadMedia).toBe('function');
+  for (const key of ['call_voicemail', 'call_recording_ready']) {
+    const keys = App.triggers[key].operation.outputFields.map((f) => f.key);
+    const file = App.triggers[key].operation.outputFields.find((f) => f.type === 'file');
+    expect(file).toBeDefined();
+    expect(keys).toContain(file.key);
+  }
 });
 
 test('there is a hook trigger for each call event users asked for, in both scopes', () => {
@@ -82,7 +99,7 @@ test.each(SPECIFIC.map((s) => [s.key, s.event]))(
 );
 
 test('every trigger and create has labelled output fields including an id, and a sample with an id', () => {
-  for (const item of [...triggers, ...creates]) {
+  for (const item of [...triggers, ...creates, ...searches]) {
     const { outputFields, sample } = item.operation;
     expect(sample).toHaveProperty('id');
     const keys = outputFields.map((f) => f.key);

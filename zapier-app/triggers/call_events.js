@@ -7,6 +7,7 @@
 
 const { url } = require('../lib/api');
 const fields = require('./fields');
+const { withFiles } = require('../lib/media');
 const samples = require('../samples/call_events.json');
 
 // Every event type ringhook emits (DESIGN.md), for the "any call event" filter.
@@ -160,7 +161,8 @@ const makeTrigger = ({ key, event, noun, label, when, extra = [] }, scopeName) =
       .then(() => ({ id, unsubscribed: true }));
   };
 
-  // One POST from ringhook = one event object = one Zap run.
+  // One POST from ringhook = one event object = one Zap run. Voicemail and recording audio
+  // is added as a file pointer that Zapier hydrates when a step uses it.
   const perform = (z, bundle) => {
     const body = bundle.cleanedRequest;
     const items = Array.isArray(body) ? body : [body];
@@ -169,11 +171,11 @@ const makeTrigger = ({ key, event, noun, label, when, extra = [] }, scopeName) =
       .map((item) => {
         // Zapier may put the hook URL's query string beside the body; it is not event data.
         const { querystring, ...event } = item;
-        return event;
+        return withFiles(z, event);
       });
   };
 
-  // Recent events, newest first, in exactly the shape the hook delivers.
+  // Recent events, newest first, in exactly the shape perform returns.
   const performList = (z, bundle) => {
     const types = chosenTypes(bundle);
     const single = !isAny || types.length === 1;
@@ -181,7 +183,12 @@ const makeTrigger = ({ key, event, noun, label, when, extra = [] }, scopeName) =
     if (scopeName === 'tenant') params.scope = 'tenant';
     return z
       .request({ url: url('/v1/events'), params })
-      .then((response) => response.data.filter((item) => wanted(bundle, item)).slice(0, 10));
+      .then((response) =>
+        response.data
+          .filter((item) => wanted(bundle, item))
+          .slice(0, 10)
+          .map((item) => withFiles(z, item)),
+      );
   };
 
   const sample = isAny ? samples['call.answered'] : samples[event];

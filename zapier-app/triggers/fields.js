@@ -39,8 +39,10 @@ const common = [
   { key: 'call__correlation__request_id', label: 'Click-to-Call Request ID' },
 ];
 
-// Audio is served by ringhook; Zapier fetches it with the connection's token.
+// Audio is served by ringhook; Zapier fetches it with the connection's token. `file` is the
+// audio itself (hydrated on use), for steps that take a file.
 const media = (prefix, what) => [
+  { key: `${prefix}__file`, label: `${what} Audio File`, type: 'file' },
   { key: `${prefix}__media__url`, label: `${what} Audio URL` },
   { key: `${prefix}__media__content_type`, label: `${what} Audio Content Type` },
 ];

@@ -2,7 +2,8 @@
 //! `created_from`/`created_to` (Gregorian seconds), `page_size` and `start_key` →
 //! `next_start_key`, in Crossbar's envelope, checking `X-Auth-Token` against the token
 //! `PUT /v2/api_auth` gave for the API key. Faults can be queued
-//! (a 429 with `Retry-After`, a 500) for the next requests.
+//! (a 429 with `Retry-After`, a 500) for the next requests. Recordings the CDRs name are served
+//! at `GET /v2/accounts/{account}/recordings/{id}`.
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -47,6 +48,10 @@ impl KazooHistory {
                 .app_data(data.clone())
                 .route("/v2/api_auth", web::put().to(api_auth))
                 .route("/v2/accounts/{account}/cdrs", web::get().to(cdrs))
+                .route(
+                    "/v2/accounts/{account}/recordings/{id}",
+                    web::get().to(recording),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -89,6 +94,22 @@ async fn api_auth(body: web::Json<Value>) -> HttpResponse {
         return HttpResponse::Unauthorized().json(json!({"status": "error"}));
     }
     HttpResponse::Created().json(json!({"auth_token": AUTH_TOKEN, "status": "success"}))
+}
+
+/// A recording's audio when asked for with `Accept: audio/mpeg` (its JSON document otherwise,
+/// as Crossbar does), with the auth token only.
+async fn recording(req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if header("x-auth-token") != Some(AUTH_TOKEN) {
+        return HttpResponse::Unauthorized().json(json!({"status": "error"}));
+    }
+    let (_, id) = path.into_inner();
+    if header("accept") != Some("audio/mpeg") {
+        return HttpResponse::Ok().json(json!({"data": {"id": id}, "status": "success"}));
+    }
+    HttpResponse::Ok()
+        .content_type("audio/mpeg")
+        .body(format!("ID3-kazoo-recording-{id}"))
 }
 
 async fn cdrs(

@@ -78,4 +78,27 @@ const consent = async ({ authorizeUrl, email, password, decision = 'allow' }) =>
   };
 };
 
-module.exports = { consent, pkcePair, hiddenInputs };
+/**
+ * A Zapier connection for `email`: the app's authorize URL, the consent page, then the app's
+ * own token exchange, all through `appTester`. Returns the connection's authData.
+ */
+const connectApp = async (appTester, App, { email, password, redirectUri }) => {
+  const state = crypto.randomUUID();
+  const authorizeUrl = await appTester(App.authentication.oauth2Config.authorizeUrl, {
+    inputData: { state, redirect_uri: redirectUri },
+  });
+  const redirect = await consent({ authorizeUrl, email, password });
+  if (redirect.error || redirect.state !== state) {
+    throw new Error(`consent for ${email} answered ${redirect.location}`);
+  }
+  return appTester(App.authentication.oauth2Config.getAccessToken, {
+    inputData: {
+      code: redirect.code,
+      state,
+      redirect_uri: redirectUri,
+      code_verifier: redirect.verifier,
+    },
+  });
+};
+
+module.exports = { consent, connectApp, pkcePair, hiddenInputs };

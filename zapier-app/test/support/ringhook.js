@@ -121,7 +121,10 @@ class Ringhook {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Replays a fixture scenario (e.g. `kazoo/inbound_answered`) signed as `sourceId`. */
+  /**
+   * Replays a fixture scenario (e.g. `kazoo/inbound_answered`, or the absolute path of a
+   * folder of raw events) signed as `sourceId`.
+   */
   simulate(sourceId, scenario) {
     return this.cli([
       'simulate',
@@ -129,7 +132,7 @@ class Ringhook {
       sourceId,
       '--url',
       this.baseUrl,
-      path.join(FIXTURES, scenario),
+      path.isAbsolute(scenario) ? scenario : path.join(FIXTURES, scenario),
     ]);
   }
 }
