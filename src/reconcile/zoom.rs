@@ -33,14 +33,17 @@ const MAX_SPAN_DAYS: i64 = 30;
 /// Restarts of one month after expired page tokens before the read fails.
 const MAX_RESTARTS: u32 = 3;
 
+/// A stretch of time one listing covers, `[from, to)`.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// Reads one window of a Zoom source's call history, page by page.
 pub struct ZoomHistory {
     api: Arc<SourceApi>,
     source: Source,
     /// The month-long spans of the window still to read, oldest first.
-    spans: VecDeque<(DateTime<Utc>, DateTime<Utc>)>,
+    spans: VecDeque<Span>,
     /// The span being read and the token of its next page (`None`: its first page).
-    current: Option<((DateTime<Utc>, DateTime<Utc>), Option<String>)>,
+    current: Option<(Span, Option<String>)>,
     restarts: u32,
 }
 
@@ -124,7 +127,7 @@ impl ZoomHistory {
 }
 
 /// `[from, to)` cut into spans Zoom accepts in one listing.
-fn spans(from: DateTime<Utc>, to: DateTime<Utc>) -> VecDeque<(DateTime<Utc>, DateTime<Utc>)> {
+fn spans(from: DateTime<Utc>, to: DateTime<Utc>) -> VecDeque<Span> {
     let step = TimeDelta::days(MAX_SPAN_DAYS);
     let mut out = VecDeque::new();
     let mut start = from;
@@ -136,10 +139,7 @@ fn spans(from: DateTime<Utc>, to: DateTime<Utc>) -> VecDeque<(DateTime<Utc>, Dat
     out
 }
 
-fn page_query(
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    token: Option<&str>,
-) -> Vec<(&'static str, String)> {
+fn page_query((from, to): Span, token: Option<&str>) -> Vec<(&'static str, String)> {
     let at = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut query = vec![
         ("from", at(from)),
