@@ -102,6 +102,7 @@ test('output fields name fields that exist in the event shape', () => {
     'occurred_at',
     'summary',
     'tenant_id',
+    'origin',
     'call',
     'missed',
     'voicemail',
