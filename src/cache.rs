@@ -28,6 +28,11 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             .map(|entry| entry.1.clone())
     }
 
+    /// Drops the entry, so the next read loads it again (a change made by this process).
+    pub fn remove(&self, key: &K) {
+        self.entries.remove(key);
+    }
+
     pub fn insert(&self, key: K, value: V) -> Arc<V> {
         let value = Arc::new(value);
         self.entries.insert(key, (Instant::now(), value.clone()));
@@ -46,5 +51,15 @@ mod tests {
         assert_eq!(cache.get(&"a").as_deref(), Some(&1));
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(cache.get(&"a"), None);
+    }
+
+    #[test]
+    fn a_removed_entry_is_gone_before_its_ttl() {
+        let cache = TtlCache::new(Duration::from_secs(60));
+        cache.insert("a", 1);
+        cache.insert("b", 2);
+        cache.remove(&"a");
+        assert_eq!(cache.get(&"a"), None);
+        assert_eq!(cache.get(&"b").as_deref(), Some(&2));
     }
 }

@@ -471,14 +471,9 @@ impl Settings {
         }
     }
 
-    /// Limits on calls into the sources' APIs (media downloads).
-    pub fn source_api_timeouts(&self) -> crate::source_api::ApiTimeouts {
-        let limit = Duration::from_secs(self.media_timeout_seconds);
-        crate::source_api::ApiTimeouts {
-            connect: limit.min(Duration::from_secs(10)),
-            answer: limit,
-            read: limit,
-        }
+    /// The longest a call into a source's API (a media download) may take at each step.
+    pub fn source_api_limit(&self) -> Duration {
+        Duration::from_secs(self.media_timeout_seconds)
     }
 
     pub fn retry_policy(&self) -> crate::delivery::RetryPolicy {

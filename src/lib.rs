@@ -4,6 +4,7 @@ pub mod actions;
 pub mod admin;
 pub mod cache;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod delivery;
 pub mod domain;

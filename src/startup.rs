@@ -91,7 +91,7 @@ impl Application {
         let source_api = Arc::new(
             crate::source_api::SourceApi::new(
                 settings.target_policy(),
-                settings.source_api_timeouts(),
+                crate::source_api::ApiTimeouts::within(settings.source_api_limit()),
             )
             .context("cannot build the source API client")?,
         );
@@ -298,6 +298,7 @@ fn serve(
             .configure(crate::admin::api::routes)
             .configure(actions::routes)
             .configure(oauth::routes)
+            .configure(crate::console::routes)
             .app_data(known_paths.clone())
             .default_service(web::to(unmatched::unmatched))
     })

@@ -8,7 +8,7 @@ use super::api_wire::{
 };
 use super::operator::Operator;
 use super::user_ops::{UserPatch, parse_user_id};
-use super::{commands::source_id, source_ops, tenant_ops, user_ops};
+use super::{error::source_id, source_ops, tenant_ops, user_ops};
 use crate::domain::{SourceId, UserId};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
@@ -95,6 +95,7 @@ pub async fn show_tenant(
     request_body = TenantPatchBody,
     responses(
         (status = 200, description = "Rename the tenant or change its default country", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value does not parse or is not allowed (`invalid_input`)", body = Problem, content_type = "application/problem+json"),
@@ -177,6 +178,7 @@ pub async fn show_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "Change a user's email, name, extension, number or admin flag", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record in the token's tenant", body = Problem, content_type = "application/problem+json"),
@@ -235,6 +237,7 @@ pub async fn delete_user(
     request_body = PasswordBody,
     responses(
         (status = 200, description = "Set a user's password", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record in the token's tenant", body = Problem, content_type = "application/problem+json"),
@@ -270,6 +273,7 @@ pub async fn set_password(
     request_body = LinkBody,
     responses(
         (status = 200, description = "Add how a source names the user", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record in the token's tenant", body = Problem, content_type = "application/problem+json"),
@@ -307,6 +311,7 @@ pub async fn link_user(
     request_body = LinkBody,
     responses(
         (status = 200, description = "Remove how a source names the user", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record in the token's tenant", body = Problem, content_type = "application/problem+json"),
@@ -448,6 +453,7 @@ pub async fn show_source(
     request_body = SourcePatchBody,
     responses(
         (status = 200, description = "Change a source's PBX account id or API settings", body = Object),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record in the token's tenant", body = Problem, content_type = "application/problem+json"),
@@ -598,6 +604,7 @@ pub async fn delete_source(
     params(AuditQuery),
     responses(
         (status = 200, description = "The tenant's audit entries, newest first", body = Object),
+        (status = 400, description = "A query parameter is not of its type", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `tenant:admin`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` is out of range (`invalid_input`)", body = Problem, content_type = "application/problem+json"),
@@ -613,7 +620,7 @@ pub async fn list_audit(
     let op = operator(&auth, &state)?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
-        return Err(problem(super::commands::invalid("limit must be 1 to 1000")));
+        return Err(problem(super::error::invalid("limit must be 1 to 1000")));
     }
     let entries = op
         .store
@@ -629,7 +636,7 @@ fn source_patch(body: SourcePatchBody) -> Result<source_ops::SourcePatch, ApiErr
         (Some(None), None) => Some(None),
         (None, None) => None,
         _ => {
-            return Err(problem(super::commands::invalid(
+            return Err(problem(super::error::invalid(
                 "api_url and api_key go together (api_url null clears both)",
             )));
         }

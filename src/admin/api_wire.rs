@@ -1,7 +1,7 @@
 //! Request bodies of the admin API (`/v1/admin/…`), and how an admin operation's error
 //! becomes a problem answer.
 
-use super::commands::AdminError;
+use super::error::AdminError;
 use crate::error::{ApiError, ProblemCode};
 use crate::storage::StoreError;
 use actix_web::http::StatusCode;

@@ -5,10 +5,11 @@ use super::cli::{
     ClientCreate, ClientRef, GrantList, GrantRef, QueueList, QueueRef, QueueSet, SourceCreate,
     TenantCreate, UserCreate,
 };
-use crate::credentials::{self, CredentialError};
+use super::error::{AdminError, invalid, non_blank, not_found, source_id, tenant_id};
+use crate::credentials;
 use crate::domain::{
     ClientId, CountryCode, E164Number, EmailAddress, GrantId, RedirectUri, SourceId, SourceKind,
-    TenantId, UserId, WebUrl, new_token,
+    UserId, WebUrl, new_token,
 };
 use crate::normalizer::model::EventType;
 use crate::storage::{
@@ -17,40 +18,6 @@ use crate::storage::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-
-/// Why an admin command refused or failed; printed on stderr.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Credential(#[from] CredentialError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A deletion asked without `--yes`: the message says what would go.
-    #[error("{0}")]
-    NeedsConfirmation(String),
-}
-
-pub(super) fn not_found(message: impl Into<String>) -> AdminError {
-    AdminError::Store(StoreError::NotFound(message.into()))
-}
-
-pub(super) fn invalid(message: impl Into<String>) -> AdminError {
-    AdminError::Invalid(message.into())
-}
-
-pub(super) fn tenant_id(raw: &str) -> Result<TenantId, AdminError> {
-    TenantId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a tenant id (ten_…)")))
-}
-
-pub(super) fn non_blank(field: &str, value: &str) -> Result<String, AdminError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.len() > 200 {
-        return Err(invalid(format!("--{field} must be 1 to 200 characters")));
-    }
-    Ok(trimmed.to_owned())
-}
 
 pub async fn create_tenant(store: &dyn Storage, args: &TenantCreate) -> Result<Value, AdminError> {
     let new = NewTenant {
@@ -278,10 +245,6 @@ pub async fn create_source(
         // Whether audio can be fetched with a Zoom app; its secret is never echoed.
         "zoom_app": source.zoom.as_ref().map(|z| json!({"account_id": z.account_id, "client_id": z.client_id})),
     }))
-}
-
-pub(super) fn source_id(raw: &str) -> Result<SourceId, AdminError> {
-    SourceId::parse(raw).ok_or_else(|| invalid(format!("{raw:?} is not a source id (src_…)")))
 }
 
 pub async fn set_queue(store: &dyn Storage, args: &QueueSet) -> Result<Value, AdminError> {

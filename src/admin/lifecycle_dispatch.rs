@@ -3,7 +3,7 @@
 //! `source_ops`) then run scoped to it.
 
 use super::cli::{SourceCommand, TenantCommand, UserCommand};
-use super::commands::{AdminError, tenant_id};
+use super::error::{AdminError, tenant_id};
 use super::operator::Operator;
 use super::user_ops::UserPatch;
 use super::{source_ops, tenant_ops, user_ops};

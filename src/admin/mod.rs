@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 mod database_guard;
 mod dispatch;
+mod error;
 pub mod lifecycle_cli;
 mod lifecycle_dispatch;
 pub mod operator;
@@ -21,5 +22,5 @@ pub mod user_ops;
 pub mod zoom_source;
 
 pub use cli::{Cli, Command};
-pub use commands::AdminError;
 pub use dispatch::run;
+pub use error::AdminError;

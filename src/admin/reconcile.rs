@@ -34,7 +34,7 @@ pub async fn reconcile(
     }
     let api = Arc::new(SourceApi::new(
         settings.target_policy(),
-        settings.source_api_timeouts(),
+        crate::source_api::ApiTimeouts::within(settings.source_api_limit()),
     )?);
     let config = settings.normalizer();
     let reconciler = Reconciler {

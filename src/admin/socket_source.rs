@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::cli::SourceCreate;
-use super::commands::AdminError;
+use super::error::AdminError;
 use crate::domain::{SourceKind, TenantId};
 use crate::pbx::originate;
 use crate::pbx::socket_url::SocketUrl;

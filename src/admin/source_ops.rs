@@ -2,9 +2,8 @@
 //! update the PBX settings, rotate the secret (the only time a secret is shown again), disable,
 //! enable, delete. Scoped by the tenant given, like `user_ops`.
 
-use super::commands::{AdminError, invalid, not_found, source_id};
+use super::error::{AdminError, invalid, needs_confirmation, not_found, source_id};
 use super::operator::Operator;
-use super::tenant_ops::needs_confirmation;
 use crate::domain::{SourceId, SourceKind, TenantId, WebUrl, new_token};
 use crate::storage::{PbxApi, Source, SourceChanges};
 use secrecy::{ExposeSecret, SecretString};

@@ -1,12 +1,12 @@
 //! Day-two operations on tenants: list, show, update, delete. Each validates its whole input
 //! first, then makes one change that commits with its audit entry.
 
-use super::commands::{AdminError, invalid, non_blank, not_found, tenant_id};
+use super::error::{AdminError, invalid, needs_confirmation, non_blank, not_found, tenant_id};
 use super::operator::Operator;
 use super::source_ops::source_view;
 use super::user_ops::user_view;
 use crate::domain::{CountryCode, TenantId};
-use crate::storage::{Footprint, Tenant, TenantChanges};
+use crate::storage::{Tenant, TenantChanges};
 use serde_json::{Value, json};
 
 fn tenant_view(tenant: &Tenant) -> Value {
@@ -100,17 +100,4 @@ pub async fn delete_tenant(
         .await?
         .ok_or_else(|| not_found(format!("no tenant {id}")))?;
     Ok(json!({"id": id, "deleted": true, "with": footprint}))
-}
-
-/// The refusal of a deletion asked without `--yes`, naming what would go with the record.
-pub(super) fn needs_confirmation(what: &str, footprint: &Footprint) -> AdminError {
-    let with = footprint
-        .0
-        .iter()
-        .map(|(kind, count)| format!("{count} {kind}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    AdminError::NeedsConfirmation(format!(
-        "deleting {what} also deletes {with}; nothing was deleted: run again with --yes"
-    ))
 }

@@ -3,9 +3,9 @@
 //! so the admin API cannot reach another tenant's user; the command line finds the tenant
 //! from the user id first.
 
-use super::commands::{AdminError, invalid, non_blank, not_found, parse_extension, parse_link};
+use super::commands::{parse_extension, parse_link};
+use super::error::{AdminError, invalid, needs_confirmation, non_blank, not_found};
 use super::operator::Operator;
-use super::tenant_ops::needs_confirmation;
 use crate::credentials;
 use crate::domain::{E164Number, EmailAddress, TenantId, UserId};
 use crate::storage::{User, UserChanges, UserLink};

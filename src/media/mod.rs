@@ -14,8 +14,14 @@ use crate::oauth::{Authenticated, Scope};
 use actix_web::http::Method;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
+/// The guard sits on the resource, as the route macros place it, so another method falls
+/// through to the unmatched handler and its `405` with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/media/{id}").route(web::get().to(media)));
+    cfg.service(
+        web::resource("/v1/media/{id}")
+            .guard(actix_web::guard::Get())
+            .to(media),
+    );
 }
 
 /// A media id as events print it: `med_` and 26 lowercase hex digits.

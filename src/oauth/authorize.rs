@@ -9,7 +9,7 @@ use super::scope::{Scope, ScopeSet};
 use super::session::{self, BrowserSession};
 use super::{pkce, sign_in};
 use crate::credentials;
-use crate::domain::{ClientId, EmailAddress, new_token};
+use crate::domain::{ClientId, new_token};
 use crate::http::AppState;
 use crate::storage::{NewAuthCode, OAuthClient, Storage, User};
 use actix_web::cookie::Cookie;
@@ -17,7 +17,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use std::time::Instant;
 
 /// `GET /oauth/authorize` parameters (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3). The
@@ -339,26 +338,15 @@ async fn signed_in_user(state: &AppState, req: &HttpRequest, now: DateTime<Utc>)
         .flatten()
 }
 
-/// The user whose password matches, among every user with this email (several tenants).
-/// An email that is malformed or unknown costs the same argon2 check as a wrong password
-/// ([`sign_in::match_password`]). Argon2 runs off the async workers.
+/// The user whose password matches ([`sign_in::authenticate`]).
 async fn sign_in(
     store: &dyn Storage,
     email: &str,
     password: &str,
 ) -> Result<Option<User>, Refusal> {
-    let candidates = match EmailAddress::parse(email) {
-        Ok(email) => store.users_by_email(&email).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot load users for sign-in");
-            Refusal::Unavailable
-        })?,
-        Err(_) => Vec::new(),
-    };
-    let password = SecretString::from(password.to_owned());
-    let candidates = candidates.into_iter().map(|c| (c.user, c.password_hash));
-    web::block(move || sign_in::match_password(candidates, &password))
+    sign_in::authenticate(store, email, password)
         .await
-        .map_err(|_| Refusal::Unavailable)
+        .map_err(|()| Refusal::Unavailable)
 }
 
 /// Handles the form: CSRF check, sign-in when needed, then the user's decision.
@@ -412,7 +400,7 @@ pub async fn decide(
             StatusCode::OK,
         );
         let mut ended = Cookie::new(session::SESSION_COOKIE, "");
-        ended.set_path("/oauth");
+        ended.set_path(session::COOKIE_PATH);
         response.add_removal_cookie(&ended).ok();
         return response;
     }

@@ -1,5 +1,6 @@
-//! The consent page's browser state, in signed cookies only (nothing in the database):
-//! a session cookie so a signed-in user is not asked for a password on every authorization,
+//! The browser state of the consent page and the web console, in signed cookies only (nothing
+//! in the database): one session cookie, valid for both (path `/`), so a signed-in user is not
+//! asked for a password on every authorization nor again in the console,
 //! and a signed double-submit CSRF cookie (RFC 6749 §10.12; RFC 9700 §4.16's clickjacking
 //! defence is on the page itself).
 
@@ -12,6 +13,8 @@ use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "ringhook_session";
 pub const CSRF_COOKIE: &str = "ringhook_csrf";
+/// Both cookies are sent to the consent page and to the console.
+pub const COOKIE_PATH: &str = "/";
 /// How long a browser stays signed in to the consent page.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -37,7 +40,7 @@ pub fn session_cookie(
     let payload = format!("{}.{}.{expires}", session.user_id, session.tenant_id);
     let mac = keys.session_mac(&format!("session:{payload}"));
     Cookie::build(SESSION_COOKIE, format!("{payload}.{mac}"))
-        .path("/oauth")
+        .path(COOKIE_PATH)
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Lax)
@@ -73,7 +76,7 @@ pub fn csrf_nonce(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'st
     }
     let nonce = new_token(32);
     let cookie = Cookie::build(CSRF_COOKIE, nonce.clone())
-        .path("/oauth")
+        .path(COOKIE_PATH)
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)

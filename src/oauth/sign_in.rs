@@ -4,8 +4,32 @@
 //! Authentication Cheat Sheet, "Authentication Responses").
 
 use crate::credentials;
+use crate::domain::EmailAddress;
+use crate::storage::{Storage, User};
 use secrecy::SecretString;
 use std::sync::LazyLock;
+
+/// The user whose password matches, among every user with this email (several tenants), for
+/// the consent page and the console alike. An email that is malformed or unknown costs the
+/// same argon2 check as a wrong password ([`match_password`]). Argon2 runs off the async
+/// workers. `Err` when the store cannot be read.
+pub async fn authenticate(
+    store: &dyn Storage,
+    email: &str,
+    password: &str,
+) -> Result<Option<User>, ()> {
+    let candidates = match EmailAddress::parse(email) {
+        Ok(email) => store.users_by_email(&email).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot load users for sign-in");
+        })?,
+        Err(_) => Vec::new(),
+    };
+    let password = SecretString::from(password.to_owned());
+    let candidates = candidates.into_iter().map(|c| (c.user, c.password_hash));
+    actix_web::web::block(move || match_password(candidates, &password))
+        .await
+        .map_err(|_| ())
+}
 
 /// An argon2id hash made with the same parameters as real password hashes (so verifying against
 /// it costs the same), of a password nobody types. Made once, on first use.

@@ -50,6 +50,14 @@ impl DirectoryCache {
             .map(|source| self.sources.insert(id.clone(), source)))
     }
 
+    /// Forgets the cached directories of these sources: their tenant's users changed here,
+    /// and the next call must see it at once rather than after the TTL.
+    pub fn forget_directories<'a>(&self, sources: impl IntoIterator<Item = &'a SourceId>) {
+        for id in sources {
+            self.directories.remove(id);
+        }
+    }
+
     /// The directory of `source`'s tenant, with the external ids this source uses.
     pub async fn for_source(
         &self,

@@ -79,6 +79,17 @@ pub struct ApiTimeouts {
     pub read: Duration,
 }
 
+impl ApiTimeouts {
+    /// Every step within `limit`, the connection within ten seconds at most.
+    pub fn within(limit: Duration) -> Self {
+        ApiTimeouts {
+            connect: limit.min(Duration::from_secs(10)),
+            answer: limit,
+            read: limit,
+        }
+    }
+}
+
 /// The credential one request carries.
 enum Credential<'a> {
     Kazoo(&'a PbxApi),

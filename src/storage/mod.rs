@@ -24,6 +24,7 @@ pub mod pbx_sockets;
 mod retention;
 mod rows;
 pub mod socket_dials;
+mod source_activity;
 mod source_lifecycle;
 mod store;
 mod user_lifecycle;
@@ -46,6 +47,7 @@ pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
 pub use retention::Retention;
 pub use socket_dials::{DialState, SocketDial, SocketDialStore};
+pub use source_activity::{SourceActivity, SourceActivityStore};
 pub use source_lifecycle::SourceLifecycle;
 pub use store::Store;
 pub use user_lifecycle::UserLifecycle;
@@ -76,6 +78,7 @@ pub trait Storage:
     + SourceLifecycle
     + AuditStore
     + ClientLifecycle
+    + SourceActivityStore
     + Send
     + Sync
 {

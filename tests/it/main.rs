@@ -11,6 +11,7 @@ mod admin_api;
 mod call_facts;
 mod cli;
 mod click_to_call;
+mod console;
 mod delivery;
 mod disk_full;
 mod durability;

@@ -100,6 +100,7 @@ test('output fields name fields that exist in the event shape', () => {
     'id',
     'type',
     'occurred_at',
+    'origin',
     'summary',
     'tenant_id',
     'origin',
