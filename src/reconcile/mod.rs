@@ -15,3 +15,4 @@ mod rules_tests;
 pub mod run;
 pub mod status;
 pub mod sweeper;
+pub mod zoom;

@@ -277,11 +277,15 @@ impl Story<'_> {
         ev
     }
 
-    /// Why a rung user's phone stopped: answered, their voicemail took the call, or the
-    /// reason the history gives (no answer when it gives none).
+    /// Why a rung user's phone stopped: answered, the reason the history gives (Zoom's path
+    /// ends the ringing with its own result before the voicemail starts), their voicemail
+    /// took the call, or no answer.
     fn rung_reason(&self, r: &Rung) -> EndReason {
         if r.answered {
             return EndReason::Normal;
+        }
+        if let Some(reason) = r.missed_reason {
+            return reason;
         }
         let to_their_voicemail = self
             .record
@@ -291,7 +295,7 @@ impl Story<'_> {
         if to_their_voicemail {
             return EndReason::Voicemail;
         }
-        r.missed_reason.unwrap_or(EndReason::NoAnswer)
+        EndReason::NoAnswer
     }
 }
 

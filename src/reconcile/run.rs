@@ -9,6 +9,7 @@ use super::http::HistoryError;
 use super::kazoo::KazooHistory;
 use super::record::HistoryRecord;
 use super::status::ReconcileStatus;
+use super::zoom::ZoomHistory;
 use crate::domain::SourceKind;
 use crate::normalizer::NormalizerConfig;
 use crate::pipeline::DirectoryCache;
@@ -30,6 +31,7 @@ pub enum ReconcileError {
 /// The history reader of a source's kind.
 pub enum Reader {
     Kazoo(KazooHistory),
+    Zoom(ZoomHistory),
 }
 
 impl Reader {
@@ -42,16 +44,18 @@ impl Reader {
     ) -> Result<Reader, ReconcileError> {
         match source.kind {
             SourceKind::Kazoo => Ok(Reader::Kazoo(KazooHistory::new(api, source, from, to)?)),
+            SourceKind::Zoom => Ok(Reader::Zoom(ZoomHistory::new(api, source, from, to)?)),
             other => Err(ReconcileError::Unsupported(other)),
         }
     }
 
     /// The source kinds whose history API ringhook reads.
-    pub const KINDS: [SourceKind; 1] = [SourceKind::Kazoo];
+    pub const KINDS: [SourceKind; 2] = [SourceKind::Kazoo, SourceKind::Zoom];
 
     async fn next_page(&mut self) -> Result<Option<Vec<HistoryRecord>>, HistoryError> {
         match self {
             Reader::Kazoo(reader) => reader.next_page().await,
+            Reader::Zoom(reader) => reader.next_page().await,
         }
     }
 }

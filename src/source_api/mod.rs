@@ -185,6 +185,37 @@ impl SourceApi {
         self.follow(first, &url, &Method::GET, &headers).await
     }
 
+    /// A GET of the Zoom API (`path` under `/v2`, such as `phone/call_history`) with its query,
+    /// with the app's bearer token: how reconciliation reads call history. The API is the
+    /// operator's configured endpoint, so it is reached like the token URL.
+    pub async fn zoom_list(
+        &self,
+        source: &Source,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Response, SourceApiError> {
+        let app = source.zoom.as_ref().ok_or(SourceApiError::NotConfigured(
+            "Zoom Server-to-Server OAuth app",
+        ))?;
+        let mut url = zoom::api_url(app, path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let headers = HeaderMap::new();
+        let first = self
+            .with_token(
+                source,
+                &Credential::Zoom(app),
+                &self.trusted,
+                &url,
+                &Method::GET,
+                &headers,
+            )
+            .await?;
+        self.follow(first, &url, &Method::GET, &headers).await
+    }
+
     /// A Zoom API or download URL (as a payload names it), with the app's bearer token.
     pub async fn zoom(
         &self,

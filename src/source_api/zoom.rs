@@ -47,6 +47,44 @@ pub async fn access_token(http: &reqwest::Client, app: &ZoomApp) -> Result<Token
     })
 }
 
+/// Zoom's REST API, where call history is read.
+pub const API_BASE: &str = "https://api.zoom.us/v2";
+
+/// `path` (such as `phone/call_history`) under the Zoom API the app's tokens open: Zoom's own
+/// `https://api.zoom.us/v2` when tokens come from Zoom, else `/v2` on the host tokens come from
+/// (a test double serving both). Each segment must be a plain id, so an id read from an answer
+/// cannot climb out of the API or smuggle a query.
+pub fn api_url(app: &ZoomApp, path: &str) -> Result<Url, SourceApiError> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let plain = |s: &&str| {
+        !s.is_empty()
+            && *s != "."
+            && *s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+'))
+    };
+    if !segments.iter().all(plain) {
+        return Err(SourceApiError::BadLocation);
+    }
+    let issuer = Url::parse(app.oauth_url.as_str()).map_err(|_| SourceApiError::BadLocation)?;
+    let from_zoom = issuer
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case("zoom.us"));
+    let mut url = if from_zoom {
+        Url::parse(API_BASE).map_err(|_| SourceApiError::BadLocation)?
+    } else {
+        let mut own = issuer;
+        own.set_path("/v2");
+        own.set_query(None);
+        own
+    };
+    url.path_segments_mut()
+        .map_err(|_| SourceApiError::BadLocation)?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
 /// Whether the app's token may be sent to `url`: only to Zoom itself (`zoom.us` and its
 /// subdomains) or to the host tokens come from, never to a host a payload happens to name.
 pub fn may_carry_token(app: &ZoomApp, url: &Url) -> bool {
@@ -72,6 +110,24 @@ mod tests {
             client_secret: SecretString::from("sec".to_owned()),
             oauth_url: WebUrl::parse(oauth).unwrap(),
         }
+    }
+
+    #[test]
+    fn the_api_is_zooms_own_unless_tokens_come_from_a_double() {
+        let zoom = app(ZoomApp::OAUTH_URL);
+        assert_eq!(
+            api_url(&zoom, "phone/call_history").unwrap().as_str(),
+            "https://api.zoom.us/v2/phone/call_history"
+        );
+        let local = app("http://127.0.0.1:9000");
+        assert_eq!(
+            api_url(&local, "phone/call_history/20240603-abc")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9000/v2/phone/call_history/20240603-abc"
+        );
+        assert!(api_url(&zoom, "phone/call_history/../users").is_err());
+        assert!(api_url(&zoom, "phone/call_history/a?b").is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ const common = [
   { key: 'origin', label: 'Origin (live or reconciled from call history)' },
   { key: 'summary', label: 'Summary' },
   { key: 'tenant_id', label: 'Tenant ID' },
+  { key: 'origin', label: 'Origin (live, or reconciled later from the call history)' },
   { key: 'call__id', label: 'Call ID' },
   { key: 'call__direction', label: 'Direction' },
   ...party('call__from', 'From'),

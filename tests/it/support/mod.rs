@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod tenant;
 pub mod token;
 pub mod workdir;
+pub mod zoom_history;
 
 /// Stamps out `sqlite::name` and `postgres::name` tests for each `async fn name(Backend)`, or,
 /// after `store:`, for each `async fn name(&dyn Storage)` given a fresh database of its own.
