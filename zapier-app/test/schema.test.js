@@ -120,7 +120,6 @@ test('output fields name fields that exist in the event shape', () => {
     'origin',
     'summary',
     'tenant_id',
-    'origin',
     'call',
     'missed',
     'voicemail',

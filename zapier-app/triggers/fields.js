@@ -15,7 +15,6 @@ const common = [
   { key: 'id', label: 'Event ID', primary: true },
   { key: 'type', label: 'Event Type' },
   { key: 'occurred_at', label: 'Occurred At', type: 'datetime' },
-  { key: 'origin', label: 'Origin (live or reconciled from call history)' },
   { key: 'summary', label: 'Summary' },
   { key: 'tenant_id', label: 'Tenant ID' },
   { key: 'origin', label: 'Origin (live, or reconciled later from the call history)' },
