@@ -143,17 +143,24 @@ impl SourceApi {
             .as_ref()
             .ok_or(SourceApiError::NotConfigured("Kazoo API URL and key"))?;
         let url = kazoo::api_url(&api.url, path)?;
+        self.send_to_api(source, &Credential::Kazoo(api), &url, method, headers)
+            .await
+    }
+
+    /// One request to an operator-configured API (reached like the token URL) with the
+    /// source's token, redirects followed as every source request follows them.
+    async fn send_to_api(
+        &self,
+        source: &Source,
+        credential: &Credential<'_>,
+        url: &Url,
+        method: Method,
+        headers: HeaderMap,
+    ) -> Result<Response, SourceApiError> {
         let first = self
-            .with_token(
-                source,
-                &Credential::Kazoo(api),
-                &self.trusted,
-                &url,
-                &method,
-                &headers,
-            )
+            .with_token(source, credential, &self.trusted, url, &method, &headers)
             .await?;
-        self.follow(first, &url, &method, &headers).await
+        self.follow(first, url, &method, &headers).await
     }
 
     /// A GET of a Kazoo listing (`path` under the `/v2/`, such as `accounts/{id}/cdrs`) with
@@ -171,18 +178,14 @@ impl SourceApi {
         let mut url = kazoo::api_url(&api.url, path)?;
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let headers = HeaderMap::new();
-        let first = self
-            .with_token(
-                source,
-                &Credential::Kazoo(api),
-                &self.trusted,
-                &url,
-                &Method::GET,
-                &headers,
-            )
-            .await?;
-        self.follow(first, &url, &Method::GET, &headers).await
+        self.send_to_api(
+            source,
+            &Credential::Kazoo(api),
+            &url,
+            Method::GET,
+            HeaderMap::new(),
+        )
+        .await
     }
 
     /// A GET of the Zoom API (`path` under `/v2`, such as `phone/call_history`) with its query,
@@ -202,18 +205,14 @@ impl SourceApi {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let headers = HeaderMap::new();
-        let first = self
-            .with_token(
-                source,
-                &Credential::Zoom(app),
-                &self.trusted,
-                &url,
-                &Method::GET,
-                &headers,
-            )
-            .await?;
-        self.follow(first, &url, &Method::GET, &headers).await
+        self.send_to_api(
+            source,
+            &Credential::Zoom(app),
+            &url,
+            Method::GET,
+            HeaderMap::new(),
+        )
+        .await
     }
 
     /// A Zoom API or download URL (as a payload names it), with the app's bearer token.
