@@ -14,6 +14,7 @@ mod client_lifecycle;
 pub mod delivery_queue;
 mod error;
 pub mod hooks;
+mod lease;
 mod lifecycle_models;
 pub mod media;
 mod models;

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::lease::LeaseTable;
 use super::store::on_pool;
 use super::{Source, SourceStore, Store, StoreError};
 use crate::domain::SourceId;
@@ -95,32 +96,14 @@ impl PbxSocketStore for Store {
         until_ms: i64,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let taken = on_pool!(self, |pool| sqlx::query(
-            "UPDATE pbx_sockets SET holder = $1, lease_until_ms = $2 \
-             WHERE source_id = $3 AND (holder IS NULL OR holder = $1 OR lease_until_ms < $4)",
-        )
-        .bind(holder)
-        .bind(until_ms)
-        .bind(source.as_str())
-        .bind(now_ms)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(taken == 1)
+        self.take_lease(LeaseTable::PbxSockets, source, holder, now_ms, until_ms)
+            .await
     }
 
     async fn release_pbx_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
-            "UPDATE pbx_sockets SET holder = NULL, lease_until_ms = 0 \
-             WHERE source_id = $1 AND holder = $2",
-        )
-        .bind(source.as_str())
-        .bind(holder)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(())
+        self.release_lease(LeaseTable::PbxSockets, source, holder)
+            .await
     }
 
     async fn open_call_keys(&self, source: &SourceId) -> Result<Vec<String>, StoreError> {

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use super::lease::LeaseTable;
 use super::store::on_pool;
 use super::{Store, StoreError};
 use crate::domain::SourceId;
@@ -47,32 +48,20 @@ impl WatermarkStore for Store {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
-        let taken = on_pool!(self, |pool| sqlx::query(
-            "UPDATE reconcile_watermarks SET holder = $1, lease_until_ms = $2 \
-             WHERE source_id = $3 AND (holder IS NULL OR holder = $1 OR lease_until_ms < $4)",
+        self.take_lease(
+            LeaseTable::ReconcileWatermarks,
+            source,
+            holder,
+            now_ms,
+            until_ms,
         )
-        .bind(holder)
-        .bind(until_ms)
-        .bind(source.as_str())
-        .bind(now_ms)
-        .execute(pool)
         .await
-        .map(|done| done.rows_affected()))?;
-        Ok(taken == 1)
     }
 
     async fn release_sweep_lease(&self, source: &SourceId, holder: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
-            "UPDATE reconcile_watermarks SET holder = NULL, lease_until_ms = 0 \
-             WHERE source_id = $1 AND holder = $2",
-        )
-        .bind(source.as_str())
-        .bind(holder)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(())
+        self.release_lease(LeaseTable::ReconcileWatermarks, source, holder)
+            .await
     }
 
     async fn swept_to(&self, source: &SourceId) -> Result<Option<i64>, StoreError> {
