@@ -216,6 +216,9 @@ impl AmiTranslator {
         let Some(name) = msg.event() else {
             return Vec::new();
         };
+        if name == "Cdr" {
+            return super::asterisk_cdr::cdr(msg).into_iter().collect();
+        }
         let events = match name {
             "Newchannel" => self.new_channel(msg),
             "Newstate" => self.new_state(msg),
