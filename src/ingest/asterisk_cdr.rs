@@ -2,16 +2,18 @@
 //! one `Cdr` event per party pair of a finished call, with `Channel` (party A) and
 //! `DestinationChannel` (party B), `CallerID`, `Destination`, `LastApplication`/`LastData`,
 //! `StartTime`, `AnswerTime`, `EndTime` (the server's local time, `%Y-%m-%d %H:%M:%S`),
-//! `Duration`, `BillableSeconds`, `Disposition` and `UniqueID`. The call's `LinkedID` is no
-//! standard field: `cdr_manager.conf` adds it with a `[mappings]` line `linkedid => LinkedID`.
+//! `Duration`, `BillableSeconds`, `Disposition` and `UniqueID` (party A's channel).
 //!
 //! The record is the history of an Asterisk source (`crate::reconcile::cdr`): it becomes a
-//! raw call record. With `LinkedID` it names the call the live events keyed, so a call never
-//! seen is recovered from it; without `LinkedID` only party A's `UniqueID` is known, which is
-//! the call only when A is its first channel, so such a record carries no start and only closes
-//! an open call it names.
+//! raw call record of the call its party A belongs to. Asterisk 22's `cdr_manager` cannot add
+//! the call's `LinkedID` (its `[mappings]` come out empty), so the call is found from the
+//! channel: the translator remembers each channel's `Linkedid` from the live events, and a
+//! channel it never saw is taken for the first channel of a call ringhook never saw (its
+//! `UniqueID` is then the call's id), unless it is a Local channel, which never starts a call
+//! from outside: such a record names no call ringhook can find, and is dropped.
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use std::collections::{HashMap, VecDeque};
 
 use super::asterisk::endpoint_of;
 use super::raw::{EndReason, RawHangup, RawParty, keys};
@@ -19,8 +21,49 @@ use super::{RawCallEvent, RawEventKind, body_hash};
 use crate::domain::SourceKind;
 use crate::pbx::ami_codec::AmiMessage;
 
-/// The raw call record a `Cdr` event stands for; `None` without `UniqueID` or `EndTime`.
-pub fn cdr(msg: &AmiMessage) -> Option<RawCallEvent> {
+/// How many hung-up channels keep their call known for the `Cdr` events that follow them.
+const REMEMBERED: usize = 4096;
+
+/// The call of each channel of this connection: kept while the channel lives and for the
+/// last [`REMEMBERED`] channels that hung up (their records come right after).
+#[derive(Debug, Default)]
+pub struct ChannelCalls {
+    calls: HashMap<String, String>,
+    hung_up: VecDeque<String>,
+}
+
+impl ChannelCalls {
+    /// Notes the channels an event names (`Uniqueid`/`Linkedid`, `DestUniqueid`/...).
+    pub fn observe(&mut self, msg: &AmiMessage, name: &str) {
+        for prefix in ["", "Dest"] {
+            let field = |f: &str| msg.get(&format!("{prefix}{f}")).map(str::trim);
+            if let (Some(unique), Some(linked)) = (field("Uniqueid"), field("Linkedid"))
+                && !unique.is_empty()
+                && !linked.is_empty()
+            {
+                self.calls.insert(unique.to_owned(), linked.to_owned());
+            }
+        }
+        if name == "Hangup"
+            && let Some(unique) = msg.get("Uniqueid")
+        {
+            self.hung_up.push_back(unique.trim().to_owned());
+            if self.hung_up.len() > REMEMBERED
+                && let Some(old) = self.hung_up.pop_front()
+            {
+                self.calls.remove(&old);
+            }
+        }
+    }
+
+    fn call_of(&self, unique_id: &str) -> Option<&str> {
+        self.calls.get(unique_id).map(String::as_str)
+    }
+}
+
+/// The raw call record a `Cdr` event stands for; `None` without `UniqueID` or `EndTime`, or
+/// when it names no call ringhook can find.
+pub fn cdr(msg: &AmiMessage, channels: &ChannelCalls) -> Option<RawCallEvent> {
     let field = |name: &str| {
         msg.get(name)
             .map(str::trim)
@@ -33,8 +76,13 @@ pub fn cdr(msg: &AmiMessage) -> Option<RawCallEvent> {
         "ami:Cdr:{}",
         body_hash(msg.to_json().to_string().as_bytes())
     );
-    let linked = field("LinkedID");
-    event.call_keys = vec![keys::call(linked.unwrap_or(unique_id))];
+    let channel = field("Channel").unwrap_or_default();
+    // The call: named by the record (a LinkedID field), known from the live events, or, for
+    // a channel never seen that is no Local channel, the call it started.
+    let call = field("LinkedID")
+        .or_else(|| channels.call_of(unique_id))
+        .or_else(|| (!channel.starts_with("Local/")).then_some(unique_id))?;
+    event.call_keys = vec![keys::call(call)];
     let ended_at = clock.at(field("EndTime"));
     let started_at = clock.at(field("StartTime"));
     let voicemail_box = (field("LastApplication") == Some("VoiceMail"))
@@ -46,8 +94,7 @@ pub fn cdr(msg: &AmiMessage) -> Option<RawCallEvent> {
     let answered = disposition == "ANSWERED" && voicemail_box.is_none();
     event.occurred_at = ended_at;
     event.timing.ended_at = ended_at;
-    // Without the call's id, this record may be of a later party pair: it only closes.
-    event.timing.started_at = linked.and(started_at);
+    event.timing.started_at = started_at;
     event.timing.answered_at = answered.then(|| clock.at(field("AnswerTime"))).flatten();
     event.timing.duration_seconds = field("Duration").and_then(|d| d.parse().ok());
     event.timing.billing_seconds = field("BillableSeconds").and_then(|d| d.parse().ok());
@@ -191,7 +238,7 @@ mod tests {
 
     #[test]
     fn local_times_are_read_in_the_servers_offset_from_the_event_timestamp() {
-        let ev = cdr(&message(&answered())).unwrap();
+        let ev = cdr(&message(&answered()), &ChannelCalls::default()).unwrap();
         let at = |s: &str| s.parse::<DateTime<Utc>>().ok();
         assert_eq!(ev.timing.started_at, at("2024-06-03T14:00:00Z"));
         assert_eq!(ev.timing.answered_at, at("2024-06-03T14:00:07Z"));
@@ -204,14 +251,27 @@ mod tests {
     }
 
     #[test]
-    fn a_record_without_linkedid_only_closes() {
+    fn a_record_of_an_unseen_local_channel_is_dropped() {
+        let mut fields: Vec<_> = answered()
+            .into_iter()
+            .filter(|(k, _)| !matches!(*k, "LinkedID" | "Channel"))
+            .collect();
+        fields.push(("Channel", "Local/1001@phones-00000001;2"));
+        assert!(cdr(&message(&fields), &ChannelCalls::default()).is_none());
+    }
+
+    #[test]
+    fn a_record_finds_the_call_its_channel_was_seen_in() {
+        let mut calls = ChannelCalls::default();
+        let seen = message(&[("Uniqueid", "1717423200.1"), ("Linkedid", "1717423200.0")]);
+        calls.observe(&seen, "Newchannel");
         let fields: Vec<_> = answered()
             .into_iter()
             .filter(|(k, _)| *k != "LinkedID")
             .collect();
-        let ev = cdr(&message(&fields)).unwrap();
-        assert_eq!(ev.timing.started_at, None);
-        assert!(ev.timing.ended_at.is_some());
+        let ev = cdr(&message(&fields), &calls).unwrap();
+        assert_eq!(ev.call_keys, ["call:1717423200.0"]);
+        assert!(ev.timing.started_at.is_some());
     }
 
     #[test]
@@ -220,7 +280,7 @@ mod tests {
         fields.retain(|(k, _)| !matches!(*k, "DestinationChannel" | "LastApplication"));
         fields.push(("LastApplication", "VoiceMail"));
         fields.push(("LastData", "1002@default,u"));
-        let ev = cdr(&message(&fields)).unwrap();
+        let ev = cdr(&message(&fields), &ChannelCalls::default()).unwrap();
         assert_eq!(ev.timing.answered_at, None);
         assert_eq!(ev.callee.extension.as_deref(), Some("1002"));
         assert_eq!(ev.hangup.unwrap().reason, EndReason::Voicemail);
@@ -232,7 +292,7 @@ mod tests {
         fields.retain(|(k, _)| !matches!(*k, "Disposition" | "AnswerTime"));
         fields.push(("Disposition", "NO ANSWER"));
         fields.push(("AnswerTime", ""));
-        let ev = cdr(&message(&fields)).unwrap();
+        let ev = cdr(&message(&fields), &ChannelCalls::default()).unwrap();
         assert_eq!(ev.timing.answered_at, None);
         assert_eq!(ev.hangup.unwrap().reason, EndReason::NoAnswer);
     }

@@ -12,7 +12,6 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::domain::SourceKind;
 use crate::ingest::{EndReason, LegRole, RawCallEvent};
 
 use super::config::NormalizerConfig;
@@ -25,16 +24,7 @@ use super::{media, outcome, queue};
 
 /// A call record says when the call was answered and that it is over; it enriches the call
 /// but triggers nothing by itself (the recording it may name is `media`'s).
-///
-/// An Asterisk `Cdr` of a call whose channels were seen only says the call is over: the live
-/// answers are exact, while the record's answer also counts the PBX answering the caller
-/// (voicemail, queue music), which no person did, and its disposition is no hang-up cause.
 pub(crate) fn call_record(st: &mut CallState, ev: &RawCallEvent, cx: &Ctx<'_>) {
-    let legs_seen = ev.source == SourceKind::Asterisk && !st.legs.is_empty();
-    if legs_seen && ev.source_event == "Cdr" {
-        st.record_ended_at = ev.timing.ended_at.or(Some(cx.at));
-        return;
-    }
     st.answered_at = st.answered_at.or(ev.timing.answered_at);
     st.started_at = st.started_at.or(ev.timing.started_at);
     st.record_ended_at = ev.timing.ended_at.or(Some(cx.at));

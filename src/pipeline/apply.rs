@@ -98,6 +98,9 @@ pub async fn apply_batch(
         }
         let known = work.find(raw.source_id.as_str(), &raw.lookup_keys);
         let known_keys = known.as_ref().map(CallState::aliases).unwrap_or_default();
+        if known.is_some() && history::only_for_unseen_calls(&job.events[e]) {
+            continue;
+        }
         if known.is_none()
             && let Some(next) = history::never_seen(job, &job.events[e], config)
         {

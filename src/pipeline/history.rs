@@ -121,6 +121,15 @@ pub(super) fn never_seen(
     Some(NextState { applied, due_at })
 }
 
+/// An Asterisk `Cdr` says nothing about a call whose channels were seen: Asterisk writes one
+/// when a party pair parts (a transfer, a park, a ring group's loser), not when the call
+/// ends, its `AnswerTime` also counts the PBX answering the caller (voicemail, queue music),
+/// and its parties are the channels of that pair. The live events are exact; a lost hang-up
+/// is closed by the channel list after a reconnect, or by the stale timeout.
+pub(super) fn only_for_unseen_calls(event: &RawCallEvent) -> bool {
+    cdr::is_asterisk_record(event)
+}
+
 /// The keys to find a record's call by: the key live events create it under first.
 fn lookup_keys(record: &HistoryRecord) -> Vec<String> {
     std::iter::once(record.call_key.clone())

@@ -3,12 +3,20 @@
 //! record of a call ringhook never saw is recovered by the history rules (`rules`) rather than
 //! ending silently: the pipeline turns the raw call record into a [`HistoryRecord`] here when
 //! no stored call answers to its keys. A record of an open call closes it through the
-//! normalizer as any call record does; a record of an ended call changes nothing.
+//! normalizer as any call record does (a Zorio one; an Asterisk one is left out for a call
+//! seen live, see `crate::pipeline::history`); a record of an ended call changes nothing.
 
 use crate::domain::SourceKind;
 use crate::ingest::{EndReason, RawCallEvent, RawEventKind};
 
 use super::record::{HistoryRecord, HistoryVoicemail, Rung};
+
+/// Whether `event` is an Asterisk `Cdr` (whatever it names).
+pub fn is_asterisk_record(event: &RawCallEvent) -> bool {
+    event.source == SourceKind::Asterisk
+        && event.kind == RawEventKind::CallRecord
+        && event.source_event == "Cdr"
+}
 
 /// Whether `event` is a call record that reads as history: a Zorio or Asterisk record that
 /// tells when the call started and ended (the closing records a reconnect writes do not).
