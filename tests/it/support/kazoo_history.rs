@@ -60,7 +60,7 @@ impl SyntheticDay {
         let call = index / 2;
         let interaction = format!("{}-{call:08x}", self.end_of_call(call));
         let end = self.end_of_call(call);
-        let mut legs = if call % 2 == 0 {
+        let mut legs = if call.is_multiple_of(2) {
             let a_leg = format!("a-{interaction}");
             let b_leg = format!("b-{interaction}");
             answered_call(&interaction, &a_leg, &b_leg, end - 49)
