@@ -9,8 +9,10 @@
 //! was used (Zoom answers 400) restarts the month from its first page: records applied twice
 //! change nothing, since a call already ended is left alone.
 //!
-//! Zoom's history names recordings by id only (their audio URL comes with the
-//! `phone.recording_completed` webhook), so records from Zoom list no recordings; a
+//! The history names a call's recordings by id only, so for a call it marks as recorded
+//! (`recording_status: "recorded"`, or a path element with a `recording_id`) the reader also
+//! asks `GET /phone/recordings` around the call's times (`from`/`to` as date-times, the account's
+//! recordings with their `call_id`, `duration` and `download_url`) and keeps that call's own. A
 //! voicemail is named by its message id, without audio.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -20,9 +22,9 @@ use std::sync::Arc;
 
 use super::http::{HistoryError, get_json};
 use super::record::{HistoryRecord, HistoryVoicemail, Rung};
-use crate::ingest::json::{rfc3339, text};
+use crate::ingest::json::{int, rfc3339, text};
 use crate::ingest::raw::keys;
-use crate::ingest::{EndReason, RawParty, RawVoicemail};
+use crate::ingest::{EndReason, RawMedia, RawParty, RawRecording, RawVoicemail};
 use crate::source_api::SourceApi;
 use crate::storage::Source;
 
@@ -32,6 +34,11 @@ pub const PAGE_SIZE: u32 = 300;
 const MAX_SPAN_DAYS: i64 = 30;
 /// Restarts of one month after expired page tokens before the read fails.
 const MAX_RESTARTS: u32 = 3;
+/// How far around a call's start and end its recordings are looked for: a recording's
+/// `date_time` is when it started, within the call, and clocks may differ by a little.
+const RECORDING_MARGIN: TimeDelta = TimeDelta::minutes(1);
+/// Pages of the recordings listing read for one call before giving up on finding more.
+const MAX_RECORDING_PAGES: usize = 10;
 
 /// A stretch of time one listing covers, `[from, to)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -105,7 +112,13 @@ impl ZoomHistory {
             let mut records = Vec::with_capacity(calls.len());
             for call in calls {
                 let elements = self.call_elements(call).await?;
-                records.extend(record(call, &elements));
+                let Some(mut found) = record(call, &elements) else {
+                    continue;
+                };
+                if was_recorded(call, &elements) {
+                    found.recordings = self.recordings(call).await?;
+                }
+                records.push(found);
             }
             return Ok(Some(records));
         }
@@ -124,6 +137,69 @@ impl ZoomHistory {
             .cloned()
             .unwrap_or_default())
     }
+
+    /// The call's recordings, from `GET /phone/recordings` over the call's own minutes.
+    async fn recordings(&self, call: &Value) -> Result<Vec<RawRecording>, HistoryError> {
+        let (Some(call_id), Some(start), Some(end)) = (
+            text(call, "call_id"),
+            rfc3339(call, "start_time"),
+            rfc3339(call, "end_time"),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_RECORDING_PAGES {
+            let mut query = vec![
+                ("from", zoom_time(start - RECORDING_MARGIN)),
+                ("to", zoom_time(end + RECORDING_MARGIN)),
+                ("page_size", PAGE_SIZE.to_string()),
+            ];
+            if let Some(token) = &token {
+                query.push(("next_page_token", token.clone()));
+            }
+            let body =
+                get_json(|| self.api.zoom_list(&self.source, "phone/recordings", &query)).await?;
+            let entries = body
+                .get("recordings")
+                .and_then(Value::as_array)
+                .ok_or_else(|| HistoryError::Malformed("no `recordings` array".into()))?;
+            found.extend(
+                entries
+                    .iter()
+                    .filter(|r| text(r, "call_id").as_deref() == Some(call_id.as_str()))
+                    .filter_map(recording),
+            );
+            token = text(&body, "next_page_token").filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether the history says the call was recorded.
+fn was_recorded(call: &Value, elements: &[Value]) -> bool {
+    text(call, "recording_status").as_deref() == Some("recorded")
+        || elements.iter().any(|e| text(e, "recording_id").is_some())
+}
+
+/// One `recordings[]` entry of `GET /phone/recordings`, fetched later from its `download_url`
+/// with the app's token (as the live `phone.recording_completed` webhook's are).
+fn recording(entry: &Value) -> Option<RawRecording> {
+    Some(RawRecording {
+        id: text(entry, "id")?,
+        duration_seconds: int(entry, "duration"),
+        media: RawMedia {
+            location: text(entry, "download_url")?,
+            content_type: "audio/mpeg".into(),
+        },
+    })
+}
+
+fn zoom_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// `[from, to)` cut into spans Zoom accepts in one listing.
@@ -140,10 +216,9 @@ fn spans(from: DateTime<Utc>, to: DateTime<Utc>) -> VecDeque<Span> {
 }
 
 fn page_query((from, to): Span, token: Option<&str>) -> Vec<(&'static str, String)> {
-    let at = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut query = vec![
-        ("from", at(from)),
-        ("to", at(to)),
+        ("from", zoom_time(from)),
+        ("to", zoom_time(to)),
         ("time_type", "end_time".to_owned()),
         ("page_size", PAGE_SIZE.to_string()),
     ];

@@ -166,6 +166,60 @@ async fn a_zoom_missed_call_to_voicemail_known_only_from_history(backend: Backen
     assert_eq!(ended.call.answered_at, None);
 }
 
+async fn a_recorded_zoom_call_known_only_from_history_brings_its_recording(backend: Backend) {
+    let Some(s) = setup(backend).await else {
+        return;
+    };
+    let (mut entry, elements) = answered_call(ANSWERED, at("14:00:01"));
+    entry["recording_status"] = "recorded".into();
+    s.history.add((entry, elements));
+    // Another call's recording in the same minutes is not this call's.
+    for (id, call_id) in [("rec-other", "7376150000000000001"), ("rec-42", ANSWERED)] {
+        s.history.add_recording(serde_json::json!({
+            "id": id, "call_id": call_id, "call_log_id": format!("log-{id}"),
+            "date_time": "2024-06-03T14:00:07Z", "end_time": "2024-06-03T14:00:49Z",
+            "duration": 42, "recording_type": "Automatic",
+            "download_url": format!("https://zoom.us/v2/phone/recording/download/{id}"),
+        }));
+    }
+    s.sweeper().sweep(sweep_time()).await.unwrap();
+    let events = s.events().await;
+    let mut kinds = types(&events);
+    kinds.sort();
+    assert_eq!(kinds, ["call.ended", "call.recording_ready"]);
+    let ready = events
+        .iter()
+        .find(|e| e.event_type == EventType::RecordingReady)
+        .unwrap();
+    assert_eq!(ready.origin, Origin::Reconciled);
+    assert_eq!(ready.call.user.user_id.as_ref(), Some(&s.acme.alice));
+    let recording = ready.recording.as_ref().unwrap();
+    assert_eq!(recording.id, "rec-42");
+    assert_eq!(recording.duration_seconds, Some(42));
+    assert!(
+        recording.media.url.contains("/v1/media/") && !recording.media.url.contains("zoom.us"),
+        "served by ringhook, the source's URL kept private: {}",
+        recording.media.url
+    );
+    let asked = s.history.recording_queries();
+    assert_eq!(asked.len(), 1, "one listing around the call's own minutes");
+    assert_eq!(asked[0]["from"], "2024-06-03T13:59:01Z");
+    assert_eq!(asked[0]["to"], "2024-06-03T14:01:49Z");
+    // A second sweep over the same window emits nothing new.
+    s.sweeper().sweep(sweep_time()).await.unwrap();
+    assert_eq!(s.events().await.len(), 2);
+}
+
+async fn a_zoom_call_not_recorded_reads_no_recordings(backend: Backend) {
+    let Some(s) = setup(backend).await else {
+        return;
+    };
+    s.history.add(answered_call(ANSWERED, at("14:00:01")));
+    s.sweeper().sweep(sweep_time()).await.unwrap();
+    assert_eq!(types(&s.events().await), ["call.ended"]);
+    assert!(s.history.recording_queries().is_empty());
+}
+
 async fn a_zoom_call_fully_seen_live_gets_no_new_trigger(backend: Backend) {
     let Some(s) = setup(backend).await else {
         return;
@@ -250,6 +304,8 @@ for_each_backend!(
     a_zoom_call_whose_webhooks_were_all_lost_is_recovered_with_true_figures,
     a_zoom_call_whose_hang_up_was_lost_is_closed_with_the_records_end,
     a_zoom_missed_call_to_voicemail_known_only_from_history,
+    a_recorded_zoom_call_known_only_from_history_brings_its_recording,
+    a_zoom_call_not_recorded_reads_no_recordings,
     a_zoom_call_fully_seen_live_gets_no_new_trigger,
     a_zoom_window_swept_twice_and_a_late_webhook_emit_nothing_new,
     zoom_history_is_read_through_a_429_a_500_and_an_expired_page_token,

@@ -2,8 +2,9 @@
 //! Server-to-Server OAuth token endpoint (`POST /oauth/token?grant_type=account_credentials`,
 //! HTTP Basic client id and secret), `GET /v2/phone/call_history` (`from`, `to`, `time_type`,
 //! `page_size`, `next_page_token` → `{call_history: [...], next_page_token}`) and
-//! `GET /v2/phone/call_history/{call_history_uuid}` (`{call_elements: [...]}`), both checking
-//! the bearer token. Faults can be queued for the next listing requests: a 429 with
+//! `GET /v2/phone/call_history/{call_history_uuid}` (`{call_elements: [...]}`) and
+//! `GET /v2/phone/recordings` (`from`, `to` → `{recordings: [...]}` whose `date_time` falls
+//! in the window), all checking the bearer token. Faults can be queued for the next listing requests: a 429 with
 //! `Retry-After`, a 500, or the next page token answered as expired (400, code 300).
 
 use actix_web::dev::ServerHandle;
@@ -40,6 +41,8 @@ struct Call {
 #[derive(Default)]
 struct Shared {
     calls: Mutex<Vec<Call>>,
+    recordings: Mutex<Vec<Value>>,
+    recording_queries: Mutex<Vec<HashMap<String, String>>>,
     faults: Mutex<VecDeque<Fault>>,
     expire_next_token: Mutex<bool>,
     queries: Mutex<Vec<HashMap<String, String>>>,
@@ -68,6 +71,7 @@ impl ZoomHistory {
                 .route("/oauth/token", web::post().to(token))
                 .route("/v2/phone/call_history", web::get().to(list))
                 .route("/v2/phone/call_history/{uuid}", web::get().to(detail))
+                .route("/v2/phone/recordings", web::get().to(recordings))
         })
         .workers(1)
         .disable_signals()
@@ -88,6 +92,16 @@ impl ZoomHistory {
         let mut calls = self.shared.calls.lock().unwrap();
         calls.push(Call { entry, elements });
         calls.sort_by_key(|c| end_time(&c.entry));
+    }
+
+    /// Adds an entry of the account's recordings listing.
+    pub fn add_recording(&self, recording: Value) {
+        self.shared.recordings.lock().unwrap().push(recording);
+    }
+
+    /// The query strings of the recordings listing requests.
+    pub fn recording_queries(&self) -> Vec<HashMap<String, String>> {
+        self.shared.recording_queries.lock().unwrap().clone()
     }
 
     pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
@@ -242,6 +256,39 @@ async fn list(
         body["next_page_token"] = json!(token);
     }
     HttpResponse::Ok().json(body)
+}
+
+/// `GET /v2/phone/recordings`: the recordings that started within `from`..`to`, one page.
+async fn recordings(
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+    shared: web::Data<Shared>,
+) -> HttpResponse {
+    if !bearer_ok(&req) {
+        return unauthorized();
+    }
+    let time = |k: &str| query.get(k).and_then(|v| v.parse::<DateTime<Utc>>().ok());
+    let (Some(from), Some(to)) = (time("from"), time("to")) else {
+        return HttpResponse::BadRequest()
+            .json(json!({"code": 300, "message": "Invalid from/to."}));
+    };
+    shared
+        .recording_queries
+        .lock()
+        .unwrap()
+        .push(query.0.clone());
+    let started = |r: &Value| r["date_time"].as_str()?.parse::<DateTime<Utc>>().ok();
+    let page: Vec<Value> = shared
+        .recordings
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| started(r).is_some_and(|t| t >= from && t <= to))
+        .cloned()
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "recordings": page, "page_size": 300, "total_records": page.len(), "next_page_token": "",
+    }))
 }
 
 /// An opaque-looking token for an offset.
