@@ -138,3 +138,100 @@ async fn the_calls_list_pages_through_many_calls_newest_first(backend: Backend) 
 }
 
 for_each_backend!(the_calls_list_pages_through_many_calls_newest_first);
+
+/// The figure in the README: the first and a deep page of the calls list on a tenant with
+/// `CONSOLE_SCALE_CALLS` calls (30,000 by default, about 100,000 triggers). Run by hand:
+/// `cargo test --release --test it console_calls_scale -- --ignored --nocapture`.
+async fn console_calls_scale(backend: Backend) {
+    let Some(f) = fixture_on(backend, |_| {}).await else {
+        return;
+    };
+    let calls: usize = std::env::var("CONSOLE_SCALE_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30_000);
+    let source = f
+        .app
+        .db
+        .store
+        .create_source(&NewSource {
+            tenant_id: f.tenant.id.clone(),
+            kind: SourceKind::Kazoo,
+            secret: SecretString::from("kazoo-secret-0123456789".to_owned()),
+            account_id: None,
+            api: None,
+            zoom: None,
+        })
+        .await
+        .unwrap();
+    let store = f.app.db.store.as_ref();
+    let copies = ScenarioCopies::new(
+        requests(&source, "kazoo/inbound_answered"),
+        source.kind,
+        source.secret.expose_secret(),
+        chrono::Utc::now(),
+    );
+    let directory = DirectoryCache::new(Duration::from_secs(60))
+        .for_source(store, &source)
+        .await
+        .unwrap();
+    let config = NormalizerConfig::default();
+    let mut triggers = 0;
+    for chunk in (0..calls).collect::<Vec<_>>().chunks(100) {
+        let mut jobs = Vec::new();
+        for n in chunk {
+            for request in copies.copy(*n) {
+                let parsed = request
+                    .verify_and_parse(
+                        source.kind,
+                        source.secret.expose_secret(),
+                        chrono::Utc::now(),
+                    )
+                    .unwrap();
+                if let Parsed::Events(events) = parsed {
+                    jobs.push(IngestJob {
+                        source: Arc::new(source.clone()),
+                        directory: directory.clone(),
+                        events,
+                        now: chrono::Utc::now(),
+                        received: None,
+                    });
+                }
+            }
+        }
+        let summaries = apply_batch(store, &config, &jobs).await.unwrap();
+        triggers += summaries.iter().map(|s| s.events.len()).sum::<usize>();
+    }
+    let (alice, _) = signed_in(&f, "alice@acme.example").await;
+    let mut path = "/console/calls".to_owned();
+    for page in 0..=200 {
+        let started = Instant::now();
+        let body = get(&f, &alice, &path).await.text().await.unwrap();
+        let took = started.elapsed();
+        if page == 0 || page == 200 {
+            eprintln!(
+                "{backend:?}: {calls} calls, {triggers} triggers: calls page {page} in {took:?}"
+            );
+        }
+        match older(&body) {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    let started = Instant::now();
+    let filtered = get(&f, &alice, "/console/calls?type=call.answered").await;
+    assert_eq!(filtered.status(), 200);
+    eprintln!("{backend:?}: filtered by type in {:?}", started.elapsed());
+}
+
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn console_calls_scale_sqlite() {
+    console_calls_scale(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn console_calls_scale_postgres() {
+    console_calls_scale(Backend::Postgres).await;
+}
