@@ -32,6 +32,8 @@ CREATE INDEX raw_events_by_age ON raw_events (received_at);
 -- When an admin last re-enabled a disabled hook: its failing streak counts from then.
 ALTER TABLE hooks ADD COLUMN reenabled_at TIMESTAMPTZ;
 
--- The calls list: newest events of a tenant by insertion, and a call's newer events.
+-- The calls list: a tenant's events newest first by insertion (of one type, when filtered), and
+-- a call's newer events (of that type) or its call.ended, each one index probe.
 CREATE INDEX call_events_by_tenant_seq ON call_events (tenant_id, seq);
-CREATE INDEX call_events_by_call ON call_events (tenant_id, call_id, seq);
+CREATE INDEX call_events_by_tenant_type_seq ON call_events (tenant_id, event_type, seq);
+CREATE INDEX call_events_by_call ON call_events (tenant_id, call_id, event_type, seq);
