@@ -98,14 +98,17 @@ impl CallListStore for Store {
         let q = &query.events;
         let before = 2 + filter_count(q);
         // Walk the tenant's events newest first and keep those that are their call's newest
-        // matching one: each probe of a newer event is one index lookup.
+        // matching one: each probe of a newer event is one lookup of the call's few events in
+        // `call_events_by_call`. The unary `+` keeps `n.seq` out of index choice: without
+        // statistics SQLite would otherwise probe `(tenant_id, seq > ?)`, every newer event of
+        // the tenant, for each line.
         let sql = format!(
             "SELECT e.seq, e.payload, EXISTS (SELECT 1 FROM call_events x \
              WHERE x.tenant_id = e.tenant_id AND x.call_id = e.call_id \
              AND x.event_type = 'call.ended') \
              FROM call_events e WHERE e.tenant_id = $1{} AND e.seq < ${before} \
              AND NOT EXISTS (SELECT 1 FROM call_events n WHERE n.tenant_id = e.tenant_id \
-             AND n.call_id = e.call_id AND n.seq > e.seq{}) \
+             AND n.call_id = e.call_id AND +n.seq > e.seq{}) \
              ORDER BY e.seq DESC LIMIT ${}",
             filters(q, "e"),
             filters(q, "n"),
