@@ -190,6 +190,7 @@ async fn queue_backlog(store: &dyn Storage, setup: &Setup, first_call: usize, ca
                     directory: directory.clone(),
                     events,
                     now,
+                    received: None,
                 };
                 queued += apply_batch(store, &config, &[job]).await.unwrap()[0].deliveries;
             }

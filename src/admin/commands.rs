@@ -2,10 +2,9 @@
 //! transaction, and returns the JSON object the CLI prints.
 
 use super::cli::{
-    ClientCreate, ClientRef, GrantList, GrantRef, QueueList, QueueRef, QueueSet, SourceCreate,
-    TenantCreate, UserCreate,
+    ClientCreate, ClientRef, GrantList, GrantRef, SourceCreate, TenantCreate, UserCreate,
 };
-use super::error::{AdminError, invalid, non_blank, not_found, source_id, tenant_id};
+use super::error::{AdminError, invalid, non_blank, not_found, tenant_id};
 use crate::credentials;
 use crate::domain::{
     ClientId, CountryCode, E164Number, EmailAddress, GrantId, RedirectUri, SourceId, SourceKind,
@@ -13,8 +12,7 @@ use crate::domain::{
 };
 use crate::normalizer::model::EventType;
 use crate::storage::{
-    EventQuery, NamedQueue, NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi,
-    Storage, StoreError,
+    EventQuery, NewOAuthClient, NewSource, NewTenant, NewUser, NewUserLink, PbxApi, Storage,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -245,32 +243,6 @@ pub async fn create_source(
         // Whether audio can be fetched with a Zoom app; its secret is never echoed.
         "zoom_app": source.zoom.as_ref().map(|z| json!({"account_id": z.account_id, "client_id": z.client_id})),
     }))
-}
-
-pub async fn set_queue(store: &dyn Storage, args: &QueueSet) -> Result<Value, AdminError> {
-    let queue = NamedQueue {
-        source_id: source_id(&args.source)?,
-        external_id: non_blank("queue-id", &args.queue_id)?,
-        name: non_blank("name", &args.name)?,
-    };
-    store.name_queue(&queue).await?;
-    Ok(json!(queue))
-}
-
-pub async fn list_queues(store: &dyn Storage, args: &QueueList) -> Result<Value, AdminError> {
-    let source = source_id(&args.source)?;
-    if store.source(&source).await?.is_none() {
-        return Err(AdminError::from(StoreError::NotFound(format!(
-            "no source {source}"
-        ))));
-    }
-    Ok(json!(store.queues(&source).await?))
-}
-
-pub async fn delete_queue(store: &dyn Storage, args: &QueueRef) -> Result<Value, AdminError> {
-    let source = source_id(&args.source)?;
-    let deleted = store.forget_queue(&source, &args.queue_id).await?;
-    Ok(json!({"source_id": source, "external_id": args.queue_id, "deleted": deleted}))
 }
 
 pub async fn list_events(

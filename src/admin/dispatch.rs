@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::startup::Application;
 use crate::storage::{self, Storage};
 
-use super::cli::{AuditCommand, ClientCommand, Command, GrantCommand, QueueCommand, TenantCommand};
+use super::cli::{AuditCommand, ClientCommand, Command, GrantCommand, TenantCommand};
 use super::commands;
 use super::lifecycle_dispatch;
 use super::operator::Operator;
@@ -93,9 +93,7 @@ async fn admin(
         }
         Command::Grant(GrantCommand::List(args)) => commands::list_grants(store, &args).await?,
         Command::Grant(GrantCommand::Revoke(args)) => commands::revoke_grant(store, &args).await?,
-        Command::Queue(QueueCommand::Set(args)) => commands::set_queue(store, &args).await?,
-        Command::Queue(QueueCommand::List(args)) => commands::list_queues(store, &args).await?,
-        Command::Queue(QueueCommand::Delete(args)) => commands::delete_queue(store, &args).await?,
+        Command::Queue(command) => lifecycle_dispatch::queue(&operator, command).await?,
         Command::Events(args) => commands::list_events(store, &args).await?,
         Command::Reconcile(args) => super::reconcile::reconcile(store, &args, settings).await?,
         Command::Simulate(args) => {

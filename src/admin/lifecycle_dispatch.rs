@@ -2,9 +2,10 @@
 //! record's tenant is looked up first and the shared operations (`tenant_ops`, `user_ops`,
 //! `source_ops`) then run scoped to it.
 
-use super::cli::{SourceCommand, TenantCommand, UserCommand};
+use super::cli::{QueueCommand, SourceCommand, TenantCommand, UserCommand};
 use super::error::{AdminError, tenant_id};
 use super::operator::Operator;
+use super::queue_ops::{self, Naming};
 use super::user_ops::UserPatch;
 use super::{source_ops, tenant_ops, user_ops};
 use secrecy::SecretString;
@@ -137,5 +138,33 @@ fn clearable(value: Option<String>, clear: bool) -> Option<Option<String>> {
         (Some(v), _) => Some(Some(v)),
         (None, true) => Some(None),
         (None, false) => None,
+    }
+}
+
+/// `queue set|list|delete`: the source's tenant is looked up, then the shared queue
+/// operations run (audited like the console's queues page).
+pub async fn queue(op: &Operator<'_>, command: QueueCommand) -> Result<Value, AdminError> {
+    match command {
+        QueueCommand::Set(args) => {
+            let (tenant, _) = source_ops::tenant_of(op, &args.source).await?;
+            queue_ops::name_queue(
+                op,
+                &tenant,
+                &args.source,
+                &args.queue_id,
+                &args.name,
+                Naming::Set,
+            )
+            .await
+        }
+        QueueCommand::List(args) => {
+            let (tenant, _) = source_ops::tenant_of(op, &args.source).await?;
+            let queues = queue_ops::list_queues(op, &tenant, Some(&args.source)).await?;
+            Ok(serde_json::json!(queues))
+        }
+        QueueCommand::Delete(args) => {
+            let (tenant, _) = source_ops::tenant_of(op, &args.source).await?;
+            queue_ops::delete_queue(op, &tenant, &args.source, &args.queue_id).await
+        }
     }
 }

@@ -13,6 +13,7 @@ mod error;
 pub mod lifecycle_cli;
 mod lifecycle_dispatch;
 pub mod operator;
+pub mod queue_ops;
 pub mod reconcile;
 pub mod simulate;
 pub mod socket_source;

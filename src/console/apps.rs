@@ -93,9 +93,14 @@ pub async fn revoke(
                 .filter(|g| g.tenant_id == viewer.user.tenant_id)
                 .filter(|g| viewer.user.is_admin || g.user_id == viewer.user.id)
                 .ok_or(Refused::NotFound)?;
+            let audit = viewer.audit(
+                "grant.revoke",
+                grant.id.as_str(),
+                serde_json::json!({"user_id": grant.user_id, "client_id": grant.client_id}),
+            );
             state
                 .storage
-                .revoke_grant(&grant.id, chrono::Utc::now())
+                .revoke_grant_audited(&grant.id, chrono::Utc::now(), &audit)
                 .await?;
             state.oauth.cache.invalidate(&grant.id);
             Ok(redirect("/console/apps"))

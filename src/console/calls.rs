@@ -1,17 +1,19 @@
-//! Calls: the tenant's latest calls, refreshed live by the page's script, filtered by user,
-//! number and trigger type; one call's page lists the triggers it emitted and, for each, the
-//! hooks it was delivered to and how that went. Admins only.
+//! Calls: the tenant's latest calls, a page at a time (older pages by a keyset cursor),
+//! refreshed live by the page's script, filtered by user, number and trigger type; one call's
+//! page lists the raw events it was made of as they were received, the triggers it emitted and,
+//! for each, the hooks it was delivered to and how that went. Admins only.
 
 use super::viewer::{self, Nav, Refused, Viewer, respond};
 use crate::domain::{E164Number, UserId};
 use crate::http::AppState;
 use crate::normalizer::CallEvent;
 use crate::normalizer::model::{EventType, Party, PartyKind};
-use crate::storage::EventQuery;
+use crate::storage::{CallPageQuery, CallSummary, EventQuery, StoredRawEvent};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-/// How many recent triggers the calls list and the overview read.
+/// How many recent triggers the users page reads for extensions nobody has, and how many
+/// triggers and raw events a call's page shows.
 pub const RECENT_EVENTS: u32 = 500;
 
 /// A party in one short phrase; a phone no user is linked to says so.
@@ -50,15 +52,10 @@ pub struct CallLine {
     pub ended: bool,
 }
 
-/// The calls of `events` (newest first), one line each.
-pub fn call_lines(events: &[CallEvent]) -> Vec<CallLine> {
-    let mut lines: Vec<CallLine> = Vec::new();
-    for event in events {
-        if let Some(line) = lines.iter_mut().find(|l| l.id == event.call.id) {
-            line.ended |= event.event_type == EventType::Ended;
-            continue;
-        }
-        lines.push(CallLine {
+impl CallLine {
+    fn new(summary: &CallSummary) -> CallLine {
+        let event = &summary.latest;
+        CallLine {
             id: event.call.id.clone(),
             at: event.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             last_type: event.event_type.as_str(),
@@ -66,10 +63,46 @@ pub fn call_lines(events: &[CallEvent]) -> Vec<CallLine> {
             to: party(&event.call.to),
             user: party(&event.call.user),
             summary: event.summary.clone(),
-            ended: event.event_type == EventType::Ended,
-        });
+            ended: summary.ended,
+        }
     }
-    lines
+}
+
+/// How many calls one page of the list shows.
+pub const CALLS_PER_PAGE: u32 = 50;
+
+/// What the calls list is narrowed to.
+#[derive(Default)]
+pub struct Narrowed {
+    pub participant: Option<UserId>,
+    pub event_type: Option<EventType>,
+    pub number: Option<E164Number>,
+}
+
+/// One page of the tenant's calls, newest first, starting below `before`; with the cursor
+/// of the next page when there may be one.
+pub async fn call_page(
+    state: &AppState,
+    viewer: &Viewer,
+    narrowed: Narrowed,
+    before: Option<i64>,
+) -> Result<(Vec<CallLine>, Option<i64>), Refused> {
+    let query = CallPageQuery {
+        events: EventQuery {
+            tenant_id: viewer.user.tenant_id.clone(),
+            participant: narrowed.participant,
+            event_type: narrowed.event_type,
+            number: narrowed.number,
+            limit: CALLS_PER_PAGE,
+        },
+        before,
+    };
+    let page = state.storage.call_page(&query).await?;
+    let next = match page.last() {
+        Some(last) if page.len() == CALLS_PER_PAGE as usize => Some(last.seq),
+        _ => None,
+    };
+    Ok((page.iter().map(CallLine::new).collect(), next))
 }
 
 /// Extensions of parties in recent calls that no user is linked to.
@@ -114,6 +147,26 @@ pub struct CallFilter {
     number: Option<String>,
     #[serde(rename = "type")]
     event_type: Option<String>,
+    /// The previous page's last line (`seq`): show older calls.
+    before: Option<i64>,
+}
+
+impl CallFilter {
+    /// The link to the page after this one, with the same filters.
+    fn older(&self, before: i64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("user", &self.user),
+            ("number", &self.number),
+            ("type", &self.event_type),
+        ] {
+            if let Some(value) = blank_to_none(value) {
+                query.append_pair(key, value);
+            }
+        }
+        query.append_pair("before", &before.to_string());
+        format!("/console/calls?{}", query.finish())
+    }
 }
 
 struct Choice {
@@ -131,6 +184,10 @@ struct CallsPage<'a> {
     types: Vec<Choice>,
     number: String,
     error: Option<String>,
+    /// The link to older calls, when there may be more.
+    older: Option<String>,
+    /// Whether this is a later page (the live refresh still shows this page).
+    paged: bool,
 }
 
 fn blank_to_none(raw: &Option<String>) -> Option<&str> {
@@ -168,10 +225,15 @@ pub async fn list(
                     }
                 }
             };
-            let calls = if error.is_some() {
-                Vec::new()
+            let (calls, next) = if error.is_some() {
+                (Vec::new(), None)
             } else {
-                call_lines(&recent_events(&state, &viewer, user.clone(), event_type, number).await?)
+                let narrowed = Narrowed {
+                    participant: user.clone(),
+                    event_type,
+                    number,
+                };
+                call_page(&state, &viewer, narrowed, filter.before).await?
             };
             let users = state
                 .storage
@@ -199,6 +261,8 @@ pub async fn list(
                 types,
                 number: blank_to_none(&filter.number).unwrap_or_default().to_owned(),
                 error,
+                older: next.map(|before| filter.older(before)),
+                paged: filter.before.is_some(),
             }))
         }
         .await,
@@ -221,6 +285,33 @@ struct TriggerLine {
     sent: Vec<Sent>,
 }
 
+/// A raw event as it was received.
+struct RawLine {
+    at: String,
+    source_id: String,
+    source_event: String,
+    content_type: String,
+    /// Pretty-printed when it is JSON; escaped by the template either way.
+    body: String,
+}
+
+impl RawLine {
+    fn new(raw: StoredRawEvent) -> RawLine {
+        let body = serde_json::from_str::<serde_json::Value>(&raw.body)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or(raw.body);
+        RawLine {
+            at: raw.received_at.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+            source_id: raw.source_id,
+            source_event: raw.source_event,
+            content_type: raw.content_type,
+            body,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/call.html")]
 struct CallPage<'a> {
@@ -228,6 +319,7 @@ struct CallPage<'a> {
     call_id: String,
     source: String,
     source_call_id: String,
+    raw_events: Vec<RawLine>,
     triggers: Vec<TriggerLine>,
 }
 
@@ -241,29 +333,27 @@ pub async fn show(
         async {
             let viewer = viewer::admin(&state, &req).await?;
             let tenant = &viewer.user.tenant_id;
-            let mut events: Vec<CallEvent> = recent_events(&state, &viewer, None, None, None)
+            let call_id = path.into_inner();
+            let events = state
+                .storage
+                .events_of_call(tenant, &call_id, RECENT_EVENTS)
+                .await?;
+            let raw_events: Vec<RawLine> = state
+                .storage
+                .raw_events_of_call(tenant, &call_id, RECENT_EVENTS)
                 .await?
                 .into_iter()
-                .filter(|e| e.call.id == *path)
+                .map(RawLine::new)
                 .collect();
-            events.reverse();
-            let first = events.first().ok_or(Refused::NotFound)?;
-            let (source, source_call_id) = (
-                first.call.source.to_string(),
-                first.call.source_call_id.clone(),
-            );
-            // Which hooks got each trigger: the deliveries of every hook of the tenant.
-            let mut deliveries = Vec::new();
-            for user in state.storage.users(tenant).await? {
-                for hook in state.storage.hooks_of_user(tenant, &user.id).await? {
-                    deliveries.extend(
-                        state
-                            .storage
-                            .deliveries_of_hook(tenant, &hook.id, RECENT_EVENTS)
-                            .await?,
-                    );
-                }
-            }
+            let (source, source_call_id) = match (events.first(), raw_events.first()) {
+                (Some(first), _) => (
+                    first.call.source.to_string(),
+                    first.call.source_call_id.clone(),
+                ),
+                (None, Some(raw)) => (raw.source_id.clone(), String::new()),
+                (None, None) => return Err(Refused::NotFound),
+            };
+            let deliveries = state.storage.deliveries_of_call(tenant, &call_id).await?;
             let triggers = events
                 .iter()
                 .map(|e| TriggerLine {
@@ -276,7 +366,7 @@ pub async fn show(
                         .iter()
                         .filter(|d| d.event_id == e.id)
                         .map(|d| Sent {
-                            hook_id: d.hook_id.to_string(),
+                            hook_id: d.hook_id.clone(),
                             status: d.status.clone(),
                             attempts: d.attempts,
                         })
@@ -285,9 +375,10 @@ pub async fn show(
                 .collect();
             Ok(viewer.page(&CallPage {
                 nav: viewer.nav(&state, "calls"),
-                call_id: path.into_inner(),
+                call_id,
                 source,
                 source_call_id,
+                raw_events,
                 triggers,
             }))
         }

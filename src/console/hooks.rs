@@ -1,5 +1,6 @@
 //! Hooks: an admin sees every hook of the tenant, anyone else their own. A hook's page lists
-//! its deliveries with each attempt; a delivery can be sent again and a hook deleted. Every
+//! its deliveries with each attempt; a delivery can be sent again, a hook disabled for
+//! failing re-enabled, and a hook deleted, each recorded in the audit log. Every
 //! action checks the hook is the viewer's (or the viewer is an admin) before it touches it, so
 //! a direct URL or a forged post on another user's hook answers 404.
 
@@ -11,6 +12,8 @@ use crate::storage::hooks::{DeliveryView, Hook};
 use crate::storage::{HookStatus, User};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
+use serde_json::json;
 use std::collections::HashMap;
 
 /// How many recent deliveries a hook's page and its failing streak look at.
@@ -28,6 +31,9 @@ pub struct HookLine {
     pub status: String,
     /// Recent deliveries not delivered, newest first, until the last success.
     pub failing_streak: usize,
+    /// Disabled because its app's grant was revoked: it cannot be re-enabled (the app must
+    /// subscribe again).
+    pub revoked_grant: bool,
 }
 
 impl HookLine {
@@ -36,11 +42,13 @@ impl HookLine {
     }
 }
 
-/// Deliveries (newest first) that failed or are being retried since the last success.
-pub fn failing_streak(deliveries: &[DeliveryView]) -> usize {
+/// Deliveries (newest first) that failed or are being retried since the last success, and
+/// since the hook was last re-enabled (`since`).
+pub fn failing_streak(deliveries: &[DeliveryView], since: Option<DateTime<Utc>>) -> usize {
     deliveries
         .iter()
         .take_while(|d| d.status != "delivered")
+        .take_while(|d| since.is_none_or(|since| d.created_at > since))
         .filter(|d| d.status == "failed" || d.attempts > 0)
         .count()
 }
@@ -110,7 +118,11 @@ pub async fn hook_lines(state: &AppState, viewer: &Viewer) -> Result<Vec<HookLin
             target: hook.target_url.as_str().to_owned(),
             active: hook.status == HookStatus::Active,
             status,
-            failing_streak: failing_streak(&deliveries),
+            failing_streak: failing_streak(&deliveries, hook.reenabled_at),
+            revoked_grant: hook
+                .disabled_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("revoked")),
         });
     }
     Ok(lines)
@@ -236,6 +248,10 @@ pub async fn show(
             let notice = match query.done.as_deref() {
                 Some("resent") => Some("The delivery is queued to be sent again now."),
                 Some("delivered") => Some("That delivery succeeded already; it is not sent again."),
+                Some("enabled") => Some("The hook is active again; its failing streak starts anew."),
+                Some("not-enabled") => Some(
+                    "This hook cannot be re-enabled: its app's connection was revoked. The app has to subscribe again.",
+                ),
                 _ => None,
             };
             Ok(viewer.page(&HookPage {
@@ -269,9 +285,14 @@ pub async fn resend(
                 .await?
                 .filter(|d| d.hook_id == hook.id)
                 .ok_or(Refused::NotFound)?;
+            let audit = viewer.audit(
+                "delivery.resend",
+                delivery.id.as_str(),
+                json!({"hook_id": hook.id, "event_id": delivery.event_id}),
+            );
             let queued = state
                 .storage
-                .retry_delivery(&hook.tenant_id, &delivery.id, chrono::Utc::now())
+                .resend_delivery(&hook.tenant_id, &delivery.id, Utc::now(), &audit)
                 .await?;
             if queued {
                 state.deliveries_queued.notify_one();
@@ -296,11 +317,49 @@ pub async fn delete(
             let form = Params::from_form(&body);
             let viewer = viewer::poster(&state, &req, &form).await?;
             let hook = own_hook(&state, &viewer, &path).await?;
+            let audit = viewer.audit(
+                "hook.delete",
+                hook.id.as_str(),
+                json!({"owner": hook.user_id, "event": hook.event.as_str(), "target_url": hook.target_url.as_str()}),
+            );
             state
                 .storage
-                .delete_hook(&hook.tenant_id, &hook.user_id, &hook.id)
+                .delete_hook_audited(&hook.tenant_id, &hook.id, &audit)
                 .await?;
             Ok(redirect("/console/hooks"))
+        }
+        .await,
+    )
+}
+
+/// Turns a hook disabled for failing back on (its owner or an admin). One disabled because
+/// its app's grant was revoked stays off: the store refuses it, and the page says why.
+#[post("/console/hooks/{hook}/enable")]
+pub async fn enable(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    respond(
+        async {
+            let form = Params::from_form(&body);
+            let viewer = viewer::poster(&state, &req, &form).await?;
+            let hook = own_hook(&state, &viewer, &path).await?;
+            let audit = viewer.audit(
+                "hook.enable",
+                hook.id.as_str(),
+                json!({"owner": hook.user_id, "was": hook.disabled_reason}),
+            );
+            let enabled = state
+                .storage
+                .reenable_hook(&hook.tenant_id, &hook.id, Utc::now(), &audit)
+                .await?;
+            let done = match (enabled, hook.status) {
+                (true, _) | (false, HookStatus::Active) => "enabled",
+                (false, HookStatus::Disabled) => "not-enabled",
+            };
+            Ok(redirect(&format!("/console/hooks/{}?done={done}", hook.id)))
         }
         .await,
     )

@@ -1,6 +1,6 @@
 //! The web console at `/console`: server-rendered pages (askama templates under
 //! `templates/console/`, a stylesheet and a small script embedded in the binary) for tenant
-//! admins (overview, calls, hooks, users, sources, connected apps, audit log) and a smaller
+//! admins (overview, calls, hooks, users, sources, queue names, connected apps, audit log) and a smaller
 //! set for every user (their hooks, their apps, their password). Signed in with the consent
 //! page's account and session cookie; every form carries the CSRF token; every page forbids
 //! framing and loads nothing from elsewhere (`viewer.rs`). It reads through the storage
@@ -13,6 +13,7 @@ mod audit;
 mod calls;
 mod hooks;
 mod overview;
+mod queues;
 mod sign_in;
 mod sources;
 mod users;
@@ -33,10 +34,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(hooks::show)
         .service(hooks::resend)
         .service(hooks::delete)
+        .service(hooks::enable)
         .service(users::list)
         .service(users::act)
         .service(sources::list)
         .service(sources::rotate)
+        .service(queues::list)
+        .service(queues::act)
         .service(apps::list)
         .service(apps::revoke)
         .service(audit::list)

@@ -1,7 +1,7 @@
 //! The admin's first page: each source with its ingest URL, the hooks that fail or are
 //! disabled, and the calls in progress. Admins only; everyone else starts on their hooks.
 
-use super::calls::{CallLine, call_lines, recent_events};
+use super::calls::{CallLine, Narrowed, call_page};
 use super::hooks::{HookLine, hook_lines};
 use super::viewer::{self, Nav, Refused, redirect, respond};
 use crate::admin::operator::Operator;
@@ -23,7 +23,16 @@ pub struct SourceLine {
     pub last_event: String,
     /// Raw events received in the last 24 hours.
     pub events_24h: i64,
+    /// Requests refused for a bad signature, token or timestamp in the last 24 hours
+    /// (counted by the hour).
+    pub refused_24h: i64,
+    /// When the last of those came, and which check it failed (empty: none).
+    pub last_refused: String,
+    pub last_refused_reason: String,
 }
+
+/// How the overview writes times.
+const TIME: &str = "%Y-%m-%d %H:%M:%S UTC";
 
 fn text(value: &Value, key: &str) -> String {
     match &value[key] {
@@ -63,6 +72,9 @@ pub async fn source_lines(
             grace_until: text(s, "previous_secret_valid_until"),
             last_event: String::new(),
             events_24h: 0,
+            refused_24h: 0,
+            last_refused: String::new(),
+            last_refused_reason: String::new(),
         })
         .collect::<Vec<_>>())
 }
@@ -90,13 +102,22 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                 .storage
                 .source_activity(&viewer.user.tenant_id, since)
                 .await?;
+            let refusals = state
+                .storage
+                .refusals_since(&viewer.user.tenant_id, since)
+                .await?;
             for line in &mut sources {
                 if let Some(a) = activity.iter().find(|a| a.source_id == line.id) {
                     line.events_24h = a.received_since;
                     line.last_event = a
                         .last_received_at
-                        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                        .map(|t| t.format(TIME).to_string())
                         .unwrap_or_default();
+                }
+                if let Some(r) = refusals.iter().find(|r| r.source_id == line.id) {
+                    line.refused_24h = r.refused;
+                    line.last_refused = r.last_refused_at.format(TIME).to_string();
+                    line.last_refused_reason = r.last_reason.clone();
                 }
             }
             let failing = hook_lines(&state, &viewer)
@@ -104,7 +125,9 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                 .into_iter()
                 .filter(HookLine::failing)
                 .collect();
-            let in_progress = call_lines(&recent_events(&state, &viewer, None, None, None).await?)
+            let in_progress = call_page(&state, &viewer, Narrowed::default(), None)
+                .await?
+                .0
                 .into_iter()
                 .filter(|c| !c.ended)
                 .collect();

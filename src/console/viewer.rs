@@ -4,7 +4,7 @@
 
 use crate::http::AppState;
 use crate::oauth::session;
-use crate::storage::User;
+use crate::storage::{AuditEntry, User};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -45,6 +45,18 @@ impl Viewer {
             is_admin: self.user.is_admin,
             csrf_token: &self.csrf_token,
             current,
+        }
+    }
+
+    /// The audit entry of an action this user takes now in their tenant.
+    pub fn audit(&self, action: &str, target: &str, details: serde_json::Value) -> AuditEntry {
+        AuditEntry {
+            tenant_id: Some(self.user.tenant_id.clone()),
+            actor: self.user.id.to_string(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            details,
+            at: Utc::now(),
         }
     }
 

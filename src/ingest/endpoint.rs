@@ -8,12 +8,13 @@ use crate::domain::SourceId;
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::http::AppState;
 use crate::normalizer::model::EventType;
-use crate::pipeline::IngestJob;
+use crate::pipeline::{IngestJob, Received};
 use crate::storage::Source;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// What an ingest request is answered: the events were applied, or the event type is not
@@ -134,6 +135,7 @@ pub async fn ingest(
             .ok()
             .map(|v| (name.as_str().to_owned(), v.to_owned()))
     }));
+    let content_type = headers.get("content-type").map(str::to_owned);
     let now = Utc::now();
     let ingest_request = IngestRequest {
         headers: &headers,
@@ -158,9 +160,11 @@ pub async fn ingest(
             "this source is disabled",
         ));
     }
+    let mut refused = None;
     let parsed = verified.map_err(|error| match error {
         IngestError::Unauthorized(why) => {
             tracing::warn!(why, "ingest request refused");
+            refused.replace(why);
             ApiError::new(
                 actix_web::http::StatusCode::UNAUTHORIZED,
                 ProblemCode::Unauthorized,
@@ -168,7 +172,14 @@ pub async fn ingest(
             )
         }
         IngestError::Malformed(why) => ApiError::bad_request(ProblemCode::MalformedEvent, why),
-    })?;
+    });
+    if let Some(why) = refused {
+        // Counted for the console's overview; a failure to count does not change the answer.
+        if let Err(error) = state.storage.record_refusal(&source.id, now, why).await {
+            tracing::error!(%error, "cannot count a refused ingest request");
+        }
+    }
+    let parsed = parsed?;
     let events = match parsed {
         Parsed::UrlValidation(answer) => return Ok(answered(IngestAnswer::UrlValidation(answer))),
         Parsed::Ignored { event } => {
@@ -191,6 +202,12 @@ pub async fn ingest(
             directory,
             events,
             now,
+            received: Some(Arc::new(Received::new(
+                content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                &body,
+            ))),
         })
         .await
         .map_err(|error| {

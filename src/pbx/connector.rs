@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::SessionError;
+use super::ami_codec::AmiMessage;
 use super::ami_session::AmiSession;
 use super::backoff;
 use super::dials::Dials;
@@ -24,7 +25,7 @@ use crate::domain::{SourceId, SourceKind};
 use crate::http::AppState;
 use crate::ingest::asterisk::AmiTranslator;
 use crate::ingest::{RawCallEvent, bounds, freeswitch};
-use crate::pipeline::IngestJob;
+use crate::pipeline::{IngestJob, Received};
 use crate::storage::{PbxSocket, Source};
 
 /// Timing of the connectors.
@@ -211,7 +212,13 @@ async fn connection(
 }
 
 /// Hands one event's raw events to the ingest writer and waits for their commit.
-async fn ingest(state: &AppState, source: &Arc<Source>, mut events: Vec<RawCallEvent>) {
+/// `received` is the socket event the raw events came from, kept with their calls.
+async fn ingest(
+    state: &AppState,
+    source: &Arc<Source>,
+    mut events: Vec<RawCallEvent>,
+    received: Option<Received>,
+) {
     // The same bounds as webhook events: no time or duration that no call has.
     events.retain(|event| match bounds::check(event) {
         Ok(()) => true,
@@ -239,6 +246,7 @@ async fn ingest(state: &AppState, source: &Arc<Source>, mut events: Vec<RawCallE
         directory,
         events,
         now: Utc::now(),
+        received: received.map(Arc::new),
     };
     match state.ingest.submit(job).await {
         Ok(summary) if summary.deliveries > 0 => state.deliveries_queued.notify_one(),
@@ -303,7 +311,10 @@ async fn read_ami(
                 }
                 if message.event().is_some() {
                     state.pbx.heard(&source.id, source.kind, Utc::now());
-                    ingest(state, source, translator.translate(&message)).await;
+                    let events = translator.translate(&message);
+                    if !events.is_empty() {
+                        ingest(state, source, events, Some(ami_text(&message))).await;
+                    }
                 }
             }
         }
@@ -363,7 +374,11 @@ async fn read_esl(
                                     live.note_esl_event(&event);
                                 }
                                 background_job(state, &mut dials, &event).await;
-                                ingest(state, source, freeswitch::translate(&event)).await
+                                let events = freeswitch::translate(&event);
+                                if !events.is_empty() {
+                                    let received = Received::new("application/json", &message.body);
+                                    ingest(state, source, events, Some(received)).await
+                                }
                             }
                             Err(error) => tracing::warn!(source = %source.id, %error, "unreadable ESL event skipped"),
                         }
@@ -399,6 +414,21 @@ async fn background_job(state: &AppState, dials: &mut Dials, event: &serde_json:
     }
 }
 
+/// An AMI event as Asterisk sent it: its `Key: Value` lines in order.
+fn ami_text(message: &AmiMessage) -> Received {
+    let mut text = String::new();
+    for (key, value) in message.fields() {
+        text.push_str(key);
+        text.push_str(": ");
+        text.push_str(value);
+        text.push('\n');
+    }
+    Received {
+        content_type: "text/plain".to_owned(),
+        body: text,
+    }
+}
+
 /// Closes the source's open calls that the PBX's live channel list no longer has.
 async fn close_gone_calls(state: &AppState, source: &Arc<Source>, live: &LiveCalls) {
     match state.storage.open_call_keys(&source.id).await {
@@ -407,7 +437,7 @@ async fn close_gone_calls(state: &AppState, source: &Arc<Source>, live: &LiveCal
             if !gone.is_empty() {
                 tracing::info!(source = %source.id, calls = gone.len(), "closing calls that ended while disconnected");
             }
-            ingest(state, source, gone).await;
+            ingest(state, source, gone, None).await;
         }
         Err(error) => tracing::warn!(source = %source.id, %error, "cannot list open calls"),
     }

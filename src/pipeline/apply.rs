@@ -11,6 +11,7 @@ use super::unit_of_work::{NextState, UnitOfWork};
 use crate::ingest::RawCallEvent;
 use crate::normalizer::{self, CallEvent, CallState, NormalizerConfig, StaticDirectory};
 use crate::storage::call_writes::{CallWrites, EventWrite, Receipt};
+use crate::storage::raw_events::RawEventWrite;
 use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -24,6 +25,26 @@ pub struct IngestJob {
     pub events: Vec<RawCallEvent>,
     /// When the request arrived (the normalizer's clock for its events).
     pub now: DateTime<Utc>,
+    /// What the events arrived in, kept with each call they were applied to; `None` keeps
+    /// nothing (benches, tests of the pipeline alone).
+    pub received: Option<Arc<Received>>,
+}
+
+/// A request body or socket event as it arrived, before parsing.
+#[derive(Debug)]
+pub struct Received {
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Received {
+    /// Bytes as text (sources send JSON, forms or AMI lines; anything else is shown lossily).
+    pub fn new(content_type: &str, body: &[u8]) -> Received {
+        Received {
+            content_type: content_type.to_owned(),
+            body: String::from_utf8_lossy(body).into_owned(),
+        }
+    }
 }
 
 impl IngestJob {
@@ -81,6 +102,7 @@ pub async fn apply_batch(
 
     // Decide, event by event, each on the call as the events before it left it.
     let mut new_receipts = Vec::new();
+    let mut kept = Vec::new();
     for (n, raw) in raws.iter().enumerate() {
         let (j, e) = origins[n];
         let job = &jobs[j];
@@ -116,13 +138,25 @@ pub async fn apply_batch(
                 &raw.lookup_keys[0],
             )
         });
-        let applied = normalizer::apply(state, &job.events[e], &*job.directory, config, job.now);
+        let event = &job.events[e];
+        let applied = normalizer::apply(state, event, &*job.directory, config, job.now);
+        if let Some(received) = &job.received {
+            kept.push(RawEventWrite {
+                tenant_id: job.source.tenant_id.clone(),
+                call_id: normalizer::call_id(&applied.state),
+                source_id: job.source.id.as_str().to_owned(),
+                source_event: event.source_event.clone(),
+                received_at: job.now,
+                content_type: received.content_type.clone(),
+                body: received.body.clone(),
+            });
+        }
         let due_at = applied.state.due_at(config);
         work.record(n, &known_keys, NextState { applied, due_at }, job.now);
     }
 
     // Write (with the fan-out to hooks) and commit; only then is any request answered.
-    let written = write(&mut tx, new_receipts, work).await?;
+    let written = write(&mut tx, new_receipts, kept, work).await?;
     tx.commit().await?;
     for (n, event, deliveries) in written {
         let summary = &mut summaries[origins[n].0];
@@ -162,6 +196,7 @@ fn raw_events(jobs: &[IngestJob]) -> (Vec<(usize, usize)>, Vec<RawEventRef<'_>>)
 pub(super) async fn write(
     tx: &mut CallTx<'_>,
     receipts: Vec<Receipt>,
+    raw_events: Vec<RawEventWrite>,
     work: UnitOfWork,
 ) -> Result<Vec<Written>, StoreError> {
     let (calls, keys, events) = work.into_writes();
@@ -182,6 +217,7 @@ pub(super) async fn write(
         events,
         deliveries,
         request_moves,
+        raw_events,
     };
     tx.write(&writes).await?;
     Ok(writes

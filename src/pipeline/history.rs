@@ -88,7 +88,7 @@ pub async fn apply_history(
             work.record(n, &known_keys, NextState { applied, due_at }, now);
         }
     }
-    let written = apply::write(&mut tx, Vec::new(), work).await?;
+    let written = apply::write(&mut tx, Vec::new(), Vec::new(), work).await?;
     if !dry_run {
         tx.commit().await?;
     }

@@ -18,6 +18,6 @@ mod test_events;
 mod unit_of_work;
 pub mod writer;
 
-pub use apply::{IngestJob, IngestSummary, apply_batch};
+pub use apply::{IngestJob, IngestSummary, Received, apply_batch};
 pub use directory::DirectoryCache;
 pub use writer::{IngestWriter, WriteError};

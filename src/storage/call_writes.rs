@@ -12,6 +12,7 @@ use super::bundle::{self, Arg, Bundle, rows_per_statement, values};
 use super::call_tx::{CallTx, KeyId};
 use super::error::{corrupt, corrupt_json};
 use super::hooks::{HookScope, HookStatus};
+use super::raw_events::{RawEventWrite, push_raw_events};
 use super::store::on_tx;
 use super::{RequestStatus, StoreError};
 use crate::domain::{DeliveryId, HookEventFilter, HookId, TenantId, UserId};
@@ -88,6 +89,8 @@ pub struct CallWrites {
     pub events: Vec<EventWrite>,
     pub deliveries: Vec<NewDelivery>,
     pub request_moves: Vec<RequestMove>,
+    /// The raw events applied, with what they arrived in (for the console's call page).
+    pub raw_events: Vec<RawEventWrite>,
 }
 
 /// A hook as matching needs it: who it belongs to, what it wants, whether it is on.
@@ -221,6 +224,7 @@ impl CallTx<'_> {
         push_participants(&mut bundle, &writes.events);
         push_deliveries(&mut bundle, &writes.deliveries);
         push_request_moves(&mut bundle, &writes.request_moves);
+        push_raw_events(&mut bundle, &writes.raw_events);
         bundle::run(&mut self.tx, bundle).await
     }
 }

@@ -78,6 +78,9 @@ pub struct Hook {
     pub status: HookStatus,
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When an admin last turned it back on after it was disabled (its failing streak counts
+    /// from then).
+    pub reenabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,7 +158,7 @@ pub trait HookStore {
 }
 
 const HOOK_COLUMNS: &str = "id, tenant_id, user_id, grant_id, scope, event_type, target_url, \
-                            secret, status, disabled_reason, created_at";
+                            secret, status, disabled_reason, created_at, reenabled_at";
 
 #[derive(sqlx::FromRow)]
 struct HookRow {
@@ -170,6 +173,7 @@ struct HookRow {
     status: String,
     disabled_reason: Option<String>,
     created_at: DateTime<Utc>,
+    reenabled_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<HookRow> for Hook {
@@ -193,6 +197,7 @@ impl TryFrom<HookRow> for Hook {
                 .ok_or_else(|| corrupt("hook status", &row.status))?,
             disabled_reason: row.disabled_reason,
             created_at: row.created_at,
+            reenabled_at: row.reenabled_at,
         })
     }
 }

@@ -6,6 +6,7 @@
 mod accounts;
 pub mod audit;
 mod bundle;
+pub mod call_list;
 pub mod call_requests;
 pub mod call_state;
 mod call_tx;
@@ -13,7 +14,9 @@ pub mod call_writes;
 mod client_lifecycle;
 pub mod delivery_queue;
 mod error;
+pub mod hook_admin;
 pub mod hooks;
+pub mod ingest_refusals;
 mod lease;
 mod lifecycle_models;
 pub mod media;
@@ -22,6 +25,8 @@ mod oauth;
 mod oauth_models;
 mod oauth_rows;
 pub mod pbx_sockets;
+pub mod queue_names;
+pub mod raw_events;
 mod retention;
 mod rows;
 pub mod socket_dials;
@@ -33,19 +38,24 @@ pub mod watermarks;
 
 pub use accounts::{ClientStore, SourceStore, TenantStore, UserStore};
 pub use audit::{AuditEntry, AuditRecord, AuditStore};
+pub use call_list::{CallListStore, CallPageQuery, CallSummary, TriggerDelivery};
 pub use call_requests::{CallRequest, CallRequestStore, DialRecord, NewCallRequest, RequestStatus};
 pub use call_state::{CallStore, EventQuery, RawEventRef, StoredBatch};
 pub use call_tx::{CallTx, KeyId};
 pub use client_lifecycle::ClientLifecycle;
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
+pub use hook_admin::HookAdmin;
 pub use hooks::{HookScope, HookStatus, HookStore};
+pub use ingest_refusals::{IngestRefusalStore, SourceRefusals};
 pub use lifecycle_models::*;
 pub use media::{MediaFile, MediaStore};
 pub use models::*;
 pub use oauth::OAuthStore;
 pub use oauth_models::*;
 pub use pbx_sockets::{PbxSocket, PbxSocketStore};
+pub use queue_names::{QueueNames, QueueNaming};
+pub use raw_events::{RawEventStore, StoredRawEvent};
 pub use retention::Retention;
 pub use socket_dials::{DialState, SocketDial, SocketDialStore};
 pub use source_activity::{SourceActivity, SourceActivityStore};
@@ -80,6 +90,11 @@ pub trait Storage:
     + AuditStore
     + ClientLifecycle
     + SourceActivityStore
+    + IngestRefusalStore
+    + HookAdmin
+    + CallListStore
+    + QueueNames
+    + RawEventStore
     + Send
     + Sync
 {

@@ -1,5 +1,6 @@
 //! Retention: what is deleted once it is old enough, across aggregates (delivery history,
-//! event payloads with their deliveries, the audit log, raw-event receipts).
+//! event payloads with their deliveries, the audit log, raw events as received, ingest refusal
+//! counts, raw-event receipts).
 
 use super::StoreError;
 use super::store::{Store, on_pool};
@@ -31,6 +32,8 @@ impl Retention for Store {
             ),
             ("DELETE FROM call_events WHERE created_at < $1", cutoff),
             ("DELETE FROM audit_log WHERE created_at < $1", cutoff),
+            ("DELETE FROM raw_events WHERE received_at < $1", cutoff),
+            ("DELETE FROM ingest_refusals WHERE hour_start < $1", cutoff),
             (
                 "DELETE FROM raw_event_receipts WHERE received_at < $1",
                 receipts_cutoff,

@@ -8,7 +8,7 @@ use ringhook::config::Backend;
 use serde_json::{Value, json};
 
 /// A request from `browser`, without following redirects.
-async fn send(
+pub(crate) async fn send(
     f: &Fixture,
     browser: &Browser,
     method: reqwest::Method,
@@ -28,11 +28,11 @@ async fn send(
     request.send().await.unwrap()
 }
 
-async fn get(f: &Fixture, browser: &Browser, path: &str) -> reqwest::Response {
+pub(crate) async fn get(f: &Fixture, browser: &Browser, path: &str) -> reqwest::Response {
     send(f, browser, reqwest::Method::GET, path, &[]).await
 }
 
-async fn post(
+pub(crate) async fn post(
     f: &Fixture,
     browser: &Browser,
     path: &str,
@@ -41,7 +41,7 @@ async fn post(
     send(f, browser, reqwest::Method::POST, path, form).await
 }
 
-fn keep_cookies(browser: &mut Browser, response: &reqwest::Response) {
+pub(crate) fn keep_cookies(browser: &mut Browser, response: &reqwest::Response) {
     for name in ["ringhook_csrf", "ringhook_session"] {
         if let Some(value) = set_cookie(response, name) {
             browser.cookies.retain(|(k, _)| k != name);
@@ -51,7 +51,12 @@ fn keep_cookies(browser: &mut Browser, response: &reqwest::Response) {
 }
 
 /// Signs `email` in through the console's form; the browser and its CSRF token.
-async fn signed_in(f: &Fixture, email: &str) -> (Browser, String) {
+pub(crate) async fn signed_in(f: &Fixture, email: &str) -> (Browser, String) {
+    signed_in_with(f, email, PASSWORD).await
+}
+
+/// Signs `email` in with `password`.
+pub(crate) async fn signed_in_with(f: &Fixture, email: &str, password: &str) -> (Browser, String) {
     let mut browser = Browser::default();
     let page = get(f, &browser, "/console/sign-in").await;
     keep_cookies(&mut browser, &page);
@@ -63,7 +68,7 @@ async fn signed_in(f: &Fixture, email: &str) -> (Browser, String) {
         &[
             ("csrf_token", &token),
             ("email", email),
-            ("password", PASSWORD),
+            ("password", password),
         ],
     )
     .await;

@@ -41,6 +41,7 @@ async fn jobs(
                 directory: directory.clone(),
                 events,
                 now,
+                received: None,
             });
         }
     }
@@ -222,6 +223,7 @@ async fn a_request_that_cannot_be_stored_is_refused_alone_and_its_batch_is_kept(
             directory: job.directory.clone(),
             events: job.events.clone(),
             now: job.now,
+            received: None,
         })
         .collect();
     let poisoned_at = batch.len() / 2;
@@ -270,6 +272,7 @@ async fn an_event_sent_twice_in_one_batch_is_applied_once(backend: Backend) {
         directory: twice[0].directory.clone(),
         events: twice[0].events.clone(),
         now,
+        received: None,
     };
     twice.push(copy);
 

@@ -12,6 +12,8 @@ mod call_facts;
 mod cli;
 mod click_to_call;
 mod console;
+mod console_calls;
+mod console_rest;
 mod delivery;
 mod disk_full;
 mod durability;

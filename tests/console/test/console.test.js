@@ -7,7 +7,10 @@
 // delivery to a receiver that now answers, revokes the Zapier grant and sees its token
 // refused; a non-admin cannot open admin pages nor act on another user's hook (direct URL,
 // forged form post); sign-in throttling holds. Every page is checked with axe-core for serious
-// or critical violations and photographed into output/ (gitignored).
+// or critical violations and photographed into output/ (gitignored). The server disables a
+// hook at its second failing round (`hook_disable_after_hours` 0), so that the test can see a
+// failing hook disabled and re-enable it; a call's page shows its raw events as received; the
+// queue names page adds, renames and deletes a name.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -136,7 +139,7 @@ let hookId;
 
 before(async () => {
   fs.mkdirSync(OUTPUT, { recursive: true });
-  ringhook = await startRinghook();
+  ringhook = await startRinghook({ env: { RINGHOOK_HOOK_DISABLE_AFTER_HOURS: '0' } });
   world = await createWorld();
   receiver = await flakyReceiver();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -177,6 +180,14 @@ test('a simulated call appears live on the calls page and opens', async () => {
   await Promise.all([admin.waitForNavigation(), link.click()]);
   assert.match(new URL(admin.url()).pathname, /^\/console\/calls\/call_/);
   await admin.getByRole('heading', { name: /call\.answered/ }).waitFor();
+  // The raw events it was made of, in the order received, as Kazoo sent them.
+  await admin.getByRole('heading', { name: 'Raw events, as received' }).waitFor();
+  const raw = admin.locator('ol.raw > li');
+  assert.equal(await raw.count(), 7);
+  const first = raw.first();
+  assert.match(await first.locator('summary').innerText(), /^channel_create .*application\/json/);
+  await first.locator('summary').click();
+  assert.match(await first.locator('pre').innerText(), /"caller_id_name": "ACME SUPPLY"/);
   await record(admin, 'call');
 });
 
@@ -225,9 +236,20 @@ test("a failing hook's delivery is found and resent to a receiver that now answe
   await failing.waitFor();
   await Promise.all([admin.waitForNavigation(), failing.click()]);
   await admin.getByText('receiver is down').first().waitFor();
+  // It keeps failing, so it is disabled (at once here); an admin turns it back on.
+  const disabledBy = Date.now() + 20000;
+  while ((await admin.getByText(/disabled: failing continuously/).count()) === 0 && Date.now() < disabledBy) {
+    await sleep(500);
+    await admin.reload();
+  }
+  const enable = admin.getByRole('button', { name: 'Re-enable hook' });
+  await enable.waitFor();
   await record(admin, 'hook');
-
   receiver.healthy = true;
+  await Promise.all([admin.waitForNavigation(), enable.click()]);
+  await admin.getByText('The hook is active again').waitFor();
+  assert.equal(await admin.getByRole('button', { name: 'Re-enable hook' }).count(), 0);
+
   const resend = admin.getByRole('button', { name: 'Resend' }).first();
   await Promise.all([admin.waitForNavigation(), resend.click()]);
   await admin.getByText('queued to be sent again').waitFor();
@@ -240,12 +262,37 @@ test("a failing hook's delivery is found and resent to a receiver that now answe
   await record(admin, 'hooks');
 });
 
+test('queue names are added, renamed and deleted on the queues page', async () => {
+  await admin.goto(`${ringhook.baseUrl}/console/queues`);
+  await admin.getByText('No queue has a name yet.').waitFor();
+  await admin.fill('input[name=queue_id]', 'a9d1cbf71942327e98b40cf5ef38a960');
+  await admin.locator('form[action="/console/queues/add"] input[name=name]').fill('Sales');
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Add' }).click()]);
+  const name = admin.getByLabel('Name of queue a9d1cbf71942327e98b40cf5ef38a960');
+  assert.equal(await name.inputValue(), 'Sales');
+  await name.fill('Support');
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Rename' }).click()]);
+  assert.equal(await admin.getByLabel('Name of queue a9d1cbf71942327e98b40cf5ef38a960').inputValue(), 'Support');
+  await record(admin, 'queues');
+  const listed = await ringhook.cli(['queue', 'list', '--source', world.source.id]);
+  assert.deepEqual(listed.map((q) => q.name), ['Support']);
+  await Promise.all([
+    admin.waitForNavigation(),
+    admin.getByRole('button', { name: 'Delete name of a9d1cbf71942327e98b40cf5ef38a960' }).click(),
+  ]);
+  await admin.getByText('No queue has a name yet.').waitFor();
+  await admin.goto(`${ringhook.baseUrl}/console/audit`);
+  for (const action of ['queue.set', 'queue.rename', 'queue.delete', 'hook.enable', 'delivery.resend']) {
+    await admin.getByRole('cell', { name: action, exact: true }).first().waitFor();
+  }
+});
+
 test('a non-admin cannot open admin pages nor act on another user\'s hook', async () => {
   const bob = await newPage();
   await signIn(bob, 'bob@acme.example');
   assert.equal(new URL(bob.url()).pathname, '/console/hooks');
   await record(bob, 'my-hooks');
-  for (const page of ['/console/users', '/console/calls', '/console/audit', '/console/sources']) {
+  for (const page of ['/console/users', '/console/calls', '/console/audit', '/console/sources', '/console/queues']) {
     const response = await bob.goto(`${ringhook.baseUrl}${page}`);
     assert.equal(response.status(), 403, page);
   }
@@ -298,7 +345,7 @@ test('pages fit a phone screen: nothing but the tables scrolls sideways', async 
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const phone = await context.newPage();
   await signIn(phone, 'alice@acme.example');
-  for (const page of ['/console', '/console/calls', '/console/hooks', '/console/users', '/console/apps']) {
+  for (const page of ['/console', '/console/calls', '/console/hooks', '/console/users', '/console/queues', '/console/apps']) {
     await phone.goto(`${ringhook.baseUrl}${page}`);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${page} is ${overflow}px wider than the phone`);

@@ -152,6 +152,20 @@ async fn an_answered_inbound_call_rings_answers_and_ends_for_the_user() {
     );
     assert!(end.call.talk_seconds.is_some_and(|t| (1..=4).contains(&t)));
     assert!(events.iter().all(|e| e.call.id == events[0].call.id));
+    // The AMI events the call was made of are kept as Asterisk sent them, for the console.
+    let raw = app
+        .db
+        .store
+        .raw_events_of_call(&acme.tenant_id, &events[0].call.id, 500)
+        .await
+        .unwrap();
+    assert!(!raw.is_empty());
+    assert!(raw.iter().all(|r| r.content_type == "text/plain"));
+    assert!(
+        raw.iter()
+            .all(|r| r.body.starts_with("Event: ") && r.body.contains("\nUniqueid: ")),
+        "{raw:?}"
+    );
     app.stop().await.unwrap();
 }
 

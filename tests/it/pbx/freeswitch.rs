@@ -182,6 +182,19 @@ async fn a_call_replayed_over_the_event_socket_with_a_dropped_connection_yields_
         "3f1c9b6e-5a2d-4e8f-9b7a-1c2d3e4f5a6b"
     );
     assert_eq!(ended.call.talk_seconds, Some(42));
+    // The ESL events are kept as JSON, each applied one once (the repeated answer is not).
+    let raw = app
+        .db
+        .store
+        .raw_events_of_call(&acme.tenant_id, &ended.call.id, 500)
+        .await
+        .unwrap();
+    assert!(raw.iter().all(|r| r.content_type == "application/json"));
+    assert!(
+        raw.iter()
+            .any(|r| r.body.contains("3f1c9b6e-5a2d-4e8f-9b7a-1c2d3e4f5a6b")),
+        "{raw:?}"
+    );
 
     let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
     let health = ready["pbx"]

@@ -39,7 +39,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const deadline = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 class Ringhook {
-  constructor(dir, port) {
+  /** `env`: more settings for the server and the CLI (e.g. `RINGHOOK_HOOK_DISABLE_AFTER_HOURS`). */
+  constructor(dir, port, env = {}) {
     this.dir = dir;
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
@@ -53,6 +54,7 @@ class Ringhook {
       RINGHOOK_CALL_SETTLE_SECONDS: '0',
       RINGHOOK_SHUTDOWN_GRACE_SECONDS: '2',
       RINGHOOK_LOG_FILTER: process.env.RINGHOOK_LOG_FILTER || 'warn',
+      ...env,
     };
     this.logs = [];
   }
@@ -137,9 +139,9 @@ class Ringhook {
   }
 }
 
-const startRinghook = async () => {
+const startRinghook = async ({ env } = {}) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringhook-zapier-'));
-  const server = new Ringhook(dir, await freePort());
+  const server = new Ringhook(dir, await freePort(), env);
   try {
     return await server.start();
   } catch (e) {
