@@ -24,6 +24,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::{HashMap, HashSet};
 
+use super::asterisk_cdr;
 use super::raw::{
     EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, RawVoicemail,
     TransferKind, keys,
@@ -52,6 +53,9 @@ pub struct AmiTranslator {
     /// Channels on hold: Asterisk also sends `Unhold` for a phone that never held (the
     /// transferer of a blind transfer), which is no resume.
     held: HashSet<String>,
+    /// The call (`Linkedid`) of each channel seen (`Uniqueid`), so that a `Cdr`, which names
+    /// only its party A channel, finds the call the live events keyed.
+    calls: asterisk_cdr::ChannelCalls,
 }
 
 /// A caller in a queue, as its `QueueCallerJoin` said.
@@ -216,6 +220,10 @@ impl AmiTranslator {
         let Some(name) = msg.event() else {
             return Vec::new();
         };
+        self.calls.observe(msg, name);
+        if name == "Cdr" {
+            return asterisk_cdr::cdr(msg, &self.calls).into_iter().collect();
+        }
         let events = match name {
             "Newchannel" => self.new_channel(msg),
             "Newstate" => self.new_state(msg),
