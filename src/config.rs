@@ -78,6 +78,9 @@ pub struct Settings {
     pub oauth_status_cache_seconds: u64,
     /// How often expired codes and revoked-token records are pruned.
     pub oauth_prune_interval_seconds: u64,
+    /// SQLite: how often `serve` checkpoints the write-ahead log in the background, so that
+    /// commits never do it themselves (0: leave it to SQLite, inside commits).
+    pub sqlite_checkpoint_millis: u64,
     /// Click-to-call: TCP/TLS connect timeout towards a PBX API. Only a connect failure (the
     /// request never left) is retried, once.
     pub click_to_call_connect_timeout_seconds: u64,
@@ -142,6 +145,7 @@ impl Default for Settings {
             oauth_refresh_grace_seconds: 60,
             oauth_status_cache_seconds: 5,
             oauth_prune_interval_seconds: 300,
+            sqlite_checkpoint_millis: 250,
             click_to_call_connect_timeout_seconds: 5,
             click_to_call_timeout_seconds: 35,
             click_to_call_ring_seconds: 20,

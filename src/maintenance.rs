@@ -1,5 +1,6 @@
 //! Housekeeping: deletes delivery history and event payloads past the retention period, and
-//! raw-event receipts once no source would still retry them.
+//! raw-event receipts once no source would still retry them; on SQLite, checkpoints the
+//! write-ahead log off the writer's path.
 
 use crate::storage::{Storage, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -44,6 +45,24 @@ pub async fn run(
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "pruned old delivery history"),
             Err(error) => tracing::warn!(error = %error, "pruning failed; will retry"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// Checkpoints SQLite's write-ahead log every `interval` until `shutdown` (returns at once on
+/// PostgreSQL). Done here, a checkpoint's copying and syncing never sits inside an ingest
+/// commit, where it held up the batch and every request queued behind it.
+pub async fn checkpoints(store: Arc<dyn Storage>, interval: Duration, shutdown: CancellationToken) {
+    if store.backend() != crate::config::Backend::Sqlite {
+        return;
+    }
+    loop {
+        if let Err(error) = store.checkpoint().await {
+            tracing::warn!(error = %error, "checkpointing the write-ahead log failed; will retry");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

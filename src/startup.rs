@@ -193,6 +193,13 @@ fn spawn_workers(
         Duration::from_secs(3600),
         shutdown.clone(),
     ));
+    if state.settings.sqlite_checkpoint_millis > 0 {
+        workers.spawn(maintenance::checkpoints(
+            state.storage.clone(),
+            Duration::from_millis(state.settings.sqlite_checkpoint_millis),
+            shutdown.clone(),
+        ));
+    }
     workers.spawn(oauth::maintenance::run(
         state.storage.clone(),
         state.oauth.clone(),

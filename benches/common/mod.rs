@@ -103,8 +103,21 @@ pub struct Server {
 
 impl Server {
     pub async fn start(db: &BenchDb, env: &[(&str, &str)]) -> Server {
+        Server::start_under(db, env, &[]).await
+    }
+
+    /// `ringhook serve` run by `wrapper` (a program and its arguments, such as valgrind), or
+    /// directly when `wrapper` is empty.
+    pub async fn start_under(db: &BenchDb, env: &[(&str, &str)], wrapper: &[&str]) -> Server {
         let port = free_port();
-        let mut command = Command::new(BIN);
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(BIN);
+                command
+            }
+            None => Command::new(BIN),
+        };
         command
             .arg("serve")
             .env("RINGHOOK_DATABASE_URL", &db.url)
@@ -119,7 +132,9 @@ impl Server {
             child: command.spawn().unwrap(),
             base: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Under valgrind the start takes far longer.
+        let deadline =
+            Instant::now() + Duration::from_secs(if wrapper.is_empty() { 30 } else { 300 });
         loop {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
                 && r.status() == 200
@@ -136,6 +151,10 @@ impl Server {
     /// The server process's CPU time so far (user + system), read from `/proc/<pid>/stat`.
     /// Differences of two readings over a measured phase, divided by the work done in it,
     /// give a cost per event that depends far less on the machine's load than a rate does.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn cpu_time(&self) -> Duration {
         process_cpu_time(self.child.id())
     }
@@ -313,4 +332,29 @@ pub async fn run_load(groups: Vec<Vec<Req>>, concurrency: usize) -> Stats {
     }
     stats.elapsed = started.elapsed();
     stats
+}
+
+/// `BENCH_RUNS`: how many times in a row a bench repeats its measured phase (default 1), so
+/// that a tail that comes and goes shows in the worst of several runs.
+pub fn bench_runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+/// `requests` closed-loop `GET /healthz` over `concurrency` connections: what the machine
+/// gives a handler that does nothing, at this moment, to set the other figures beside.
+pub async fn trivial_rate(server: &Server, requests: usize, concurrency: usize) -> Stats {
+    let trivial: Vec<Vec<Req>> = (0..requests)
+        .map(|_| {
+            vec![Req {
+                url: format!("{}/healthz", server.base),
+                headers: vec![],
+                body: None,
+            }]
+        })
+        .collect();
+    run_load(trivial, concurrency).await
 }

@@ -42,6 +42,18 @@ pub(super) fn values(rows: usize, shape: &str, cols: usize) -> String {
     out
 }
 
+/// Whether a statement text built for a batch is worth a slot in the connection's statement
+/// cache: a small one (a batch of one request, as under steady load) comes back with the same
+/// text batch after batch, and preparing it again each time was the largest single cost of a
+/// raw event (SQLite's parser, a fifth of the instructions). Large texts rarely repeat, and a
+/// prepared statement grows with its rows, so they are prepared for one use.
+pub(super) fn worth_caching(params: usize) -> bool {
+    params <= CACHED_PARAMS
+}
+
+/// Most bound parameters of a batch statement kept prepared (see [`worth_caching`]).
+const CACHED_PARAMS: usize = 64;
+
 /// How many rows of `cols` parameters fit in one statement.
 pub(super) fn rows_per_statement(cols: usize) -> usize {
     (MAX_PARAMS / cols.max(1)).max(1)
@@ -123,8 +135,7 @@ pub(super) async fn run(tx: &mut Tx<'_>, bundle: Bundle) -> Result<(), StoreErro
     };
     for (sql, args) in statements {
         on_tx!(&mut *tx, |conn| {
-            // Texts vary with row counts: not worth a slot in the statement cache.
-            let mut query = sqlx::query(&sql).persistent(false);
+            let mut query = sqlx::query(&sql).persistent(worth_caching(args.len()));
             for arg in args {
                 query = match arg {
                     Arg::Text(v) => query.bind(v),

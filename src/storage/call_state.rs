@@ -4,7 +4,7 @@
 //! click-to-call moves) and hands the result to [`CallTx::write`](super::call_writes).
 
 use super::StoreError;
-use super::bundle::rows_per_statement;
+use super::bundle::{rows_per_statement, worth_caching};
 use super::call_tx::{CallTx, KeyId};
 use super::error::corrupt_json;
 use super::store::{Store, on_pool, on_tx};
@@ -109,7 +109,7 @@ impl CallTx<'_> {
             let sql = selects.join(" UNION ALL ");
             let rows: Vec<(String, String, String, String, String)> =
                 on_tx!(&mut self.tx, |conn| {
-                    let mut query = sqlx::query_as(&sql).persistent(false);
+                    let mut query = sqlx::query_as(&sql).persistent(worth_caching(params.len()));
                     for param in &params {
                         query = query.bind(*param);
                     }

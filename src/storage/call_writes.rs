@@ -184,7 +184,7 @@ impl CallTx<'_> {
         }
         type ContextRow = (String, String, String, String, String, String, String);
         let rows: Vec<ContextRow> = on_tx!(&mut self.tx, |conn| {
-            let mut query = sqlx::query_as(&sql).persistent(false);
+            let mut query = sqlx::query_as(&sql).persistent(bundle::worth_caching(params.len()));
             for param in &params {
                 query = query.bind(*param);
             }

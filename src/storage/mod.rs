@@ -106,6 +106,10 @@ pub trait Storage:
     fn backend(&self) -> Backend;
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self);
+    /// SQLite: copies what the write-ahead log holds into the database file (a passive
+    /// checkpoint, which never waits for or blocks the writer), so that the log stays short and
+    /// no commit has to do it. No-op on PostgreSQL.
+    async fn checkpoint(&self) -> Result<(), StoreError>;
     /// Whether other instances can be told about changes (PostgreSQL `NOTIFY`).
     fn supports_notifications(&self) -> bool;
     /// Tells the instances listening on `channel` (no-op where unsupported).

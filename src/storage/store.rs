@@ -179,6 +179,12 @@ impl Store {
 const SQLITE_CACHE_KIB: i64 = 2048;
 /// Prepared statements kept per connection (sqlx's cache, evicted least recently used).
 const SQLITE_STATEMENT_CACHE: usize = 64;
+/// Write-ahead log pages after which a commit checkpoints the log itself (SQLite's default is
+/// 1,000). `serve` checkpoints in the background (`sqlite_checkpoint_millis`) long before
+/// that, off the writer's path: a checkpoint inside a commit copies the log's pages into the
+/// database file and syncs it while the writer, and every request queued behind it, waits.
+/// The bound stays for processes that run no background checkpoints (admin commands).
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// Opens (creating if missing) the database file. WAL lets readers run beside the one writer;
 /// `synchronous=NORMAL` is durable across process crashes in WAL mode. Memory is bounded on
@@ -209,6 +215,10 @@ async fn sqlite_pool(
         .busy_timeout(Duration::from_secs(5))
         .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         .pragma("mmap_size", "0")
+        .pragma(
+            "wal_autocheckpoint",
+            SQLITE_AUTOCHECKPOINT_PAGES.to_string(),
+        )
         .statement_cache_capacity(SQLITE_STATEMENT_CACHE);
     // A local file needs no liveness ping before each use; skipping it saves a hop to the
     // connection's worker thread per transaction.
@@ -274,6 +284,15 @@ impl super::Storage for Store {
 
     async fn close(&self) {
         on_pool!(self, |pool| pool.close().await);
+    }
+
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        if let Pool::Sqlite { pool, .. } = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     fn supports_notifications(&self) -> bool {
