@@ -5,6 +5,7 @@ mod asterisk;
 mod click_to_call;
 mod freeswitch;
 mod lease;
+mod live_media;
 mod live_scenarios;
 mod reconnect;
 mod sources_cli;
