@@ -24,6 +24,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::{HashMap, HashSet};
 
+use super::asterisk_cdr;
 use super::raw::{
     EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, TransferKind, keys,
 };
@@ -63,6 +64,9 @@ pub struct AmiTranslator {
     recordings: HashMap<String, media::Recording>,
     /// Where the operator serves recording files; without it no recording is told.
     recording_urls: Option<RecordingUrlTemplate>,
+    /// The call (`Linkedid`) of each channel seen (`Uniqueid`), so that a `Cdr`, which names
+    /// only its party A channel, finds the call the live events keyed.
+    calls: asterisk_cdr::ChannelCalls,
 }
 
 /// A caller in a queue, as its `QueueCallerJoin` said.
@@ -235,6 +239,10 @@ impl AmiTranslator {
         let Some(name) = msg.event() else {
             return Vec::new();
         };
+        self.calls.observe(msg, name);
+        if name == "Cdr" {
+            return asterisk_cdr::cdr(msg, &self.calls).into_iter().collect();
+        }
         let events = match name {
             "Newchannel" => self.new_channel(msg),
             "Newstate" => self.new_state(msg),

@@ -5,6 +5,7 @@
 //! failures and malformed bodies are errors; events ringhook does not use are [`Parsed::Ignored`].
 
 pub mod asterisk;
+mod asterisk_cdr;
 pub mod bounds;
 pub mod endpoint;
 pub mod freeswitch;

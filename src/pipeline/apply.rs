@@ -4,6 +4,7 @@
 //! through here together (group commit), so one transaction may hold many requests.
 
 use super::dedupe::Receipts;
+use super::history;
 use super::matching;
 use super::request_moves::request_move;
 use super::unit_of_work::{NextState, UnitOfWork};
@@ -97,6 +98,15 @@ pub async fn apply_batch(
         }
         let known = work.find(raw.source_id.as_str(), &raw.lookup_keys);
         let known_keys = known.as_ref().map(CallState::aliases).unwrap_or_default();
+        if known.is_some() && history::only_for_unseen_calls(&job.events[e]) {
+            continue;
+        }
+        if known.is_none()
+            && let Some(next) = history::never_seen(job, &job.events[e], config)
+        {
+            work.record(n, &known_keys, next, job.now);
+            continue;
+        }
         let state = known.unwrap_or_else(|| {
             let source = &job.source;
             CallState::new(

@@ -3,9 +3,11 @@
 //! reconciliation rules decide (`crate::reconcile::rules`), write, commit. A dry run decides
 //! and writes the same way, then rolls back, so it shows exactly what a real run would emit.
 
-use super::apply;
+use super::apply::{self, IngestJob};
 use super::unit_of_work::{NextState, UnitOfWork};
+use crate::ingest::RawCallEvent;
 use crate::normalizer::{CallEvent, CallState, NormalizerConfig, StaticDirectory};
+use crate::reconcile::cdr;
 use crate::reconcile::record::HistoryRecord;
 use crate::reconcile::rules::{self, SourceRef, Verdict};
 use crate::storage::{RawEventRef, Source, Storage, StoreError};
@@ -95,6 +97,37 @@ pub async fn apply_history(
         outcome.events.push(event);
     }
     Ok(outcome)
+}
+
+/// A live call record (Zorio `pbx.cdr.created`, Asterisk `Cdr`) of a call no stored call
+/// answers to: recovered by the history rules, as a record read from a history API would be
+/// (`call.ended`, and `call.missed` / `call.voicemail` / `call.recording_ready` where the
+/// record says so, `origin: "reconciled"`, true times). `None` for any other event, which the
+/// normalizer applies as usual.
+pub(super) fn never_seen(
+    job: &IngestJob,
+    event: &RawCallEvent,
+    config: &NormalizerConfig,
+) -> Option<NextState> {
+    let record = cdr::history_record(event)?;
+    let from = SourceRef {
+        tenant_id: &job.source.tenant_id,
+        source_id: &job.source.id,
+        kind: job.source.kind,
+    };
+    let reconciled = rules::reconcile(&record, None, &from, &*job.directory, config, job.now);
+    let applied = reconciled.applied?;
+    let due_at = applied.state.due_at(config);
+    Some(NextState { applied, due_at })
+}
+
+/// An Asterisk `Cdr` says nothing about a call whose channels were seen: Asterisk writes one
+/// when a party pair parts (a transfer, a park, a ring group's loser), not when the call
+/// ends, its `AnswerTime` also counts the PBX answering the caller (voicemail, queue music),
+/// and its parties are the channels of that pair. The live events are exact; a lost hang-up
+/// is closed by the channel list after a reconnect, or by the stale timeout.
+pub(super) fn only_for_unseen_calls(event: &RawCallEvent) -> bool {
+    cdr::is_asterisk_record(event)
 }
 
 /// The keys to find a record's call by: the key live events create it under first.

@@ -6,6 +6,7 @@
 //! as live events. The sweeper (`sweeper`) reads each source's window on a schedule, and
 //! `ringhook reconcile` (`run`) reads a window by hand.
 
+pub mod cdr;
 pub mod http;
 pub mod kazoo;
 pub mod record;

@@ -28,6 +28,8 @@ mod outage;
 mod pbx;
 mod receiver;
 mod reconcile;
+mod reconcile_backfill;
+mod reconcile_cdr;
 mod reconcile_zoom;
 mod scenarios;
 mod slow_receivers;

@@ -2,6 +2,7 @@
 //! connection lease, and the connectors against a scripted ESL server and a real Asterisk.
 
 mod asterisk;
+mod cdr;
 mod click_to_call;
 mod freeswitch;
 mod lease;

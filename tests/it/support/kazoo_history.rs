@@ -4,6 +4,10 @@
 //! `PUT /v2/api_auth` gave for the API key. Faults can be queued
 //! (a 429 with `Retry-After`, a 500) for the next requests. Recordings the CDRs name are served
 //! at `GET /v2/accounts/{account}/recordings/{id}`.
+//!
+//! For backfills of many calls, [`KazooHistory::serve_day`] makes the server generate a day of
+//! calls as pages are asked for: each leg is computed from its position, so a page costs the
+//! same whatever the day holds and nothing is kept between requests.
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -29,6 +33,47 @@ struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     queries: Mutex<Vec<HashMap<String, String>>>,
     max_page: Mutex<Option<usize>>,
+    day: Mutex<Option<SyntheticDay>>,
+}
+
+/// A day of `calls` calls, generated leg by leg: call `c` ends at `start + c * 86400 / calls`
+/// (Gregorian seconds); even calls are answered by Alice, odd ones missed by Bob. Both legs of
+/// a call end within a second of each other and before the next call's, so the legs are in
+/// timestamp order and a call's legs are adjacent, as Crossbar lists them.
+#[derive(Clone, Copy)]
+struct SyntheticDay {
+    start: i64,
+    calls: usize,
+}
+
+impl SyntheticDay {
+    fn len(&self) -> usize {
+        self.calls * 2
+    }
+
+    fn end_of_call(&self, call: usize) -> i64 {
+        self.start + (call as i64 * 86_400) / self.calls as i64
+    }
+
+    /// The leg at `index` in timestamp order.
+    fn leg(&self, index: usize) -> Value {
+        let call = index / 2;
+        let interaction = format!("{}-{call:08x}", self.end_of_call(call));
+        let end = self.end_of_call(call);
+        let mut legs = if call.is_multiple_of(2) {
+            let a_leg = format!("a-{interaction}");
+            let b_leg = format!("b-{interaction}");
+            answered_call(&interaction, &a_leg, &b_leg, end - 49)
+        } else {
+            missed_call(&interaction, end - 21)
+        };
+        legs.sort_by_key(|l| l["timestamp"].as_i64().unwrap_or(0));
+        legs.swap_remove(index % 2)
+    }
+
+    fn timestamp(&self, index: usize) -> i64 {
+        self.leg(index)["timestamp"].as_i64().unwrap_or(0)
+    }
 }
 
 pub struct KazooHistory {
@@ -76,6 +121,12 @@ impl KazooHistory {
 
     pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
         self.shared.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Serves a generated day of `calls` calls starting at `start` (Gregorian seconds) instead
+    /// of the legs added: see [`SyntheticDay`].
+    pub fn serve_day(&self, start: i64, calls: usize) {
+        *self.shared.day.lock().unwrap() = Some(SyntheticDay { start, calls });
     }
 
     /// Pages hold at most `n` legs whatever the client asks.
@@ -147,6 +198,10 @@ async fn cdrs(
         .unwrap()
         .map_or(asked, |cap| cap.min(asked));
     let start = number("start_key").unwrap_or(0) as usize;
+    let day = *shared.day.lock().unwrap();
+    if let Some(day) = day {
+        return day_page(&day, (from, to), start, size);
+    }
     let legs = shared.legs.lock().unwrap();
     let in_window: Vec<&Value> = legs
         .iter()
@@ -164,6 +219,41 @@ async fn cdrs(
         body["next_start_key"] = json!((start + size).to_string());
     }
     HttpResponse::Ok().json(body)
+}
+
+/// A page of a generated day: the legs of `[from, to]` are found by bisection (timestamps
+/// grow with the index), then the page's legs are generated.
+fn day_page(day: &SyntheticDay, (from, to): (i64, i64), start: usize, size: usize) -> HttpResponse {
+    let first = partition_point(day.len(), |i| day.timestamp(i) < from);
+    let end = partition_point(day.len(), |i| day.timestamp(i) <= to);
+    let begin = (first + start).min(end);
+    let stop = (begin + size).min(end);
+    let page: Vec<Value> = (begin..stop).map(|i| day.leg(i)).collect();
+    let mut body = json!({
+        "data": page,
+        "page_size": page.len(),
+        "status": "success",
+        "request_id": "req-1",
+        "auth_token": "",
+    });
+    if stop < end {
+        body["next_start_key"] = json!((start + size).to_string());
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// The first index in `0..len` for which `before` is false (`before` is true then false).
+fn partition_point(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let mid = (low + high) / 2;
+        if before(mid) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    low
 }
 
 /// The two CDR legs Kazoo writes for the `kazoo/inbound_answered` fixture call: an outside
