@@ -3,13 +3,18 @@
 //! SQLite and (with `TEST_DATABASE_URL`) PostgreSQL, next to the same load against a trivial
 //! handler (`GET /healthz`) of the same server: the machine's limit.
 //!
-//! Run: `cargo bench --bench ingest` (`BENCH_CALLS`, `BENCH_CONCURRENCY` to change the load,
-//! `BENCH_RUNS=5` to repeat the measured phase; `BENCH_CALLGRIND=1` for the instruction count
-//! of a fixed load under valgrind instead, see [`callgrind`]).
+//! Then the Asterisk half: raw AMI events from one connection (a scripted AMI server pushing a
+//! recorded call stream, see `ami/`) through to committed triggers.
+//!
+//! Run: `cargo bench --bench ingest` (`BENCH_CALLS`, `BENCH_CONCURRENCY`, `BENCH_AMI_CALLS` to
+//! change the load, `BENCH_RUNS=5` to repeat the measured phase, `BENCH_ONLY_AMI=1` for the
+//! Asterisk half alone; `BENCH_CALLGRIND=1` for the instruction count of a fixed load under
+//! valgrind instead, see [`callgrind`]).
 
 // Test and bench code states its expectations with unwrap/expect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ami;
 mod common;
 
 use common::*;
@@ -245,6 +250,101 @@ fn callgrind_control(args: &[&str]) {
     assert!(status.success(), "callgrind_control {args:?}");
 }
 
+/// The triggers committed so far (every call's ringing, answered and ended).
+async fn committed_triggers(db: &BenchDb) -> i64 {
+    let sql = "SELECT COUNT(*) FROM call_events";
+    if db.url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        count
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        count
+    }
+}
+
+/// One AMI connection pushing `calls` recorded answered calls (11 AMI events each) as fast
+/// as ringhook reads them; timed until all their triggers are committed.
+async fn bench_ami(label: &str, db: BenchDb, calls: usize) {
+    let events = ami::recording(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/asterisk/ami_inbound_answered"),
+    );
+    let (wire, sent) = ami::stream(&events, calls);
+    let (port, started) = ami::serve(wire).await;
+    let tenant = admin(&db, &["tenant", "create", "--name", "Bench"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &tenant,
+            "--email",
+            "alice@bench.example",
+            "--name",
+            "Alice",
+            "--extension",
+            "1001",
+        ],
+    );
+    admin(
+        &db,
+        &[
+            "source",
+            "create",
+            "--tenant",
+            &tenant,
+            "--kind",
+            "asterisk",
+            "--ami-url",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--username",
+            "bench",
+            "--secret",
+            "bench-secret",
+        ],
+    );
+    let server = Server::start(&db, &[("RINGHOOK_CALL_SETTLE_SECONDS", "0")]).await;
+    let cpu_before = server.cpu_time();
+    let start = tokio::time::timeout(std::time::Duration::from_secs(30), started)
+        .await
+        .expect("ringhook never logged in to the scripted AMI")
+        .unwrap();
+    let expected = 3 * calls as i64;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let committed = committed_triggers(&db).await;
+        if committed >= expected {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{committed} of {expected} triggers after 10 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let elapsed = start.elapsed();
+    let cpu = server.cpu_time() - cpu_before;
+    println!(
+        "{label}: AMI events through one connection to committed triggers: {:.0}/s \
+         ({sent} events, {calls} calls, {expected} triggers in {:.2} s)",
+        sent as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "{label}: server CPU per AMI event {:.1} µs ({:.2} s user+system)\n",
+        micros_per(cpu, sent),
+        cpu.as_secs_f64()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let calls: Option<usize> = std::env::var("BENCH_CALLS")
@@ -263,9 +363,21 @@ async fn main() {
     println!(
         "ingest bench: {calls} Kazoo + {calls} Zoom calls (7 and 4 raw events each), {concurrency} connections, {runs} run(s)\n"
     );
-    bench("sqlite", BenchDb::sqlite(), calls, concurrency, runs).await;
+    let ami_calls: usize = std::env::var("BENCH_AMI_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let only_ami = std::env::var("BENCH_ONLY_AMI").is_ok_and(|v| v == "1");
+    if !only_ami {
+        bench("sqlite", BenchDb::sqlite(), calls, concurrency, runs).await;
+    }
+    bench_ami("sqlite", BenchDb::sqlite(), ami_calls).await;
+    // One fresh database at a time (each run's PostgreSQL database has the same name).
+    if !only_ami && let Some(db) = BenchDb::postgres() {
+        bench("postgres", db, calls, concurrency, runs).await;
+    }
     match BenchDb::postgres() {
-        Some(db) => bench("postgres", db, calls, concurrency, runs).await,
+        Some(db) => bench_ami("postgres", db, ami_calls).await,
         None => println!("postgres: skipped (set TEST_DATABASE_URL)"),
     }
 }

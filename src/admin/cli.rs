@@ -232,6 +232,8 @@ pub struct ClientCreate {
     pub redirect_uris: Vec<String>,
 }
 
+// Parsed once per command line: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
     /// Register a phone system; prints its ingest URL and secret.
@@ -304,6 +306,11 @@ pub struct SourceCreate {
     /// `default` for FreeSWITCH's XML dialplan).
     #[arg(long, value_name = "CONTEXT")]
     pub originate_context: Option<String>,
+    /// Asterisk: where your web server offers `MixMonitor()`'s files, with `{file}` (the
+    /// file's name) or `{path}` (Asterisk's whole path), e.g.
+    /// `https://pbx.example.net/recordings/{file}`. Without it no recording is told.
+    #[arg(long, value_name = "URL")]
+    pub recording_url_template: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

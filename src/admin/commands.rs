@@ -195,10 +195,11 @@ pub async fn create_source(
         || args.username.is_some()
         || args.secret_stdin
         || args.originate_context.is_some()
+        || args.recording_url_template.is_some()
     {
         return Err(invalid(format!(
-            "{} sources push webhooks: --ami-url, --esl-url, --username, --secret-stdin and \
-             --originate-context do not apply",
+            "{} sources push webhooks: --ami-url, --esl-url, --username, --secret-stdin, \
+             --originate-context and --recording-url-template do not apply",
             args.kind
         )));
     }

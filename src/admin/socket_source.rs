@@ -11,6 +11,7 @@ use super::cli::SourceCreate;
 use super::error::AdminError;
 use crate::domain::{SourceKind, TenantId};
 use crate::pbx::originate;
+use crate::pbx::recording_url::RecordingUrlTemplate;
 use crate::pbx::socket_url::SocketUrl;
 use crate::storage::{NewSource, PbxSocket, Storage};
 
@@ -67,6 +68,21 @@ fn originate_context(args: &SourceCreate) -> Result<Option<String>, AdminError> 
     Ok(Some(raw.to_owned()))
 }
 
+/// `--recording-url-template` (Asterisk only), a checked template when given.
+fn recording_url_template(args: &SourceCreate) -> Result<Option<String>, AdminError> {
+    let Some(raw) = args.recording_url_template.as_deref() else {
+        return Ok(None);
+    };
+    if args.kind != SourceKind::Asterisk {
+        return Err(invalid(
+            "--recording-url-template applies to asterisk sources (MixMonitor recordings)",
+        ));
+    }
+    let template = RecordingUrlTemplate::parse(raw)
+        .map_err(|e| invalid(format!("--recording-url-template: {e}")))?;
+    Ok(Some(template.as_str().to_owned()))
+}
+
 /// The secret from `--secret-stdin` (first line) or `--secret`.
 fn secret(args: &SourceCreate, stdin: &mut dyn BufRead) -> Result<String, AdminError> {
     let raw = if args.secret_stdin {
@@ -103,6 +119,7 @@ pub async fn create(
     let url = socket_url(args)?;
     let username = username(args)?;
     let originate_context = originate_context(args)?;
+    let recording_url_template = recording_url_template(args)?;
     let secret = secret(args, stdin)?;
     if store.tenant(&tenant_id).await?.is_none() {
         return Err(invalid(format!("no tenant {tenant_id}")));
@@ -123,6 +140,7 @@ pub async fn create(
             url: url.to_string(),
             username: username.clone(),
             originate_context: originate_context.clone(),
+            recording_url_template: recording_url_template.clone(),
         })
         .await?;
     let address = match source.kind {
@@ -135,6 +153,9 @@ pub async fn create(
     }
     if let Some(context) = originate_context {
         out["originate_context"] = json!(context);
+    }
+    if let Some(template) = recording_url_template {
+        out["recording_url_template"] = json!(template);
     }
     Ok(out)
 }

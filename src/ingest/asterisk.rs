@@ -26,12 +26,15 @@ use std::collections::{HashMap, HashSet};
 
 use super::asterisk_cdr;
 use super::raw::{
-    EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, RawVoicemail,
-    TransferKind, keys,
+    EndReason, LegRole, RawHangup, RawLeg, RawParty, RawQueue, RawTransfer, TransferKind, keys,
 };
 use super::{RawCallEvent, RawEventKind, body_hash};
 use crate::domain::SourceKind;
 use crate::pbx::ami_codec::AmiMessage;
+use crate::pbx::recording_url::RecordingUrlTemplate;
+
+#[path = "asterisk_media.rs"]
+mod media;
 
 /// Uniqueids of channels ringhook originates for click-to-call start with this, followed by
 /// the request id (AMI `Originate` with `ChannelId`), so every event of the call names it.
@@ -53,6 +56,14 @@ pub struct AmiTranslator {
     /// Channels on hold: Asterisk also sends `Unhold` for a phone that never held (the
     /// transferer of a blind transfer), which is no resume.
     held: HashSet<String>,
+    /// Who answered the dial each Local channel pair's inner half made, by the pair's name
+    /// without its `;1`/`;2`: the party an attended transfer's target channel really reached
+    /// (a DTMF transfer dials `Local/<exten>@<context>`, which dials the phone).
+    answered_via_local: HashMap<String, RawParty>,
+    /// Recordings `MixMonitor()` is writing, by the recorded channel's Uniqueid.
+    recordings: HashMap<String, media::Recording>,
+    /// Where the operator serves recording files; without it no recording is told.
+    recording_urls: Option<RecordingUrlTemplate>,
     /// The call (`Linkedid`) of each channel seen (`Uniqueid`), so that a `Cdr`, which names
     /// only its party A channel, finds the call the live events keyed.
     calls: asterisk_cdr::ChannelCalls,
@@ -215,6 +226,14 @@ impl AmiTranslator {
         AmiTranslator::default()
     }
 
+    /// A translator that tells of `MixMonitor()` recordings, fetched at `urls`.
+    pub fn with_recording_urls(urls: Option<RecordingUrlTemplate>) -> Self {
+        AmiTranslator {
+            recording_urls: urls,
+            ..AmiTranslator::default()
+        }
+    }
+
     /// The raw call events one AMI event stands for; empty for events ringhook does not use.
     pub fn translate(&mut self, msg: &AmiMessage) -> Vec<RawCallEvent> {
         let Some(name) = msg.event() else {
@@ -230,7 +249,13 @@ impl AmiTranslator {
             "DialBegin" => self.dial_begin(msg),
             "DialEnd" => self.dial_end(msg),
             "BridgeEnter" => self.bridge_enter(msg),
-            "Hangup" => self.hangup(msg),
+            "Hangup" => {
+                let mut drafts = self.hangup(msg);
+                drafts.extend(self.recording_stopped(msg));
+                drafts
+            }
+            "MixMonitorStart" => self.recording_started(msg),
+            "MixMonitorStop" => self.recording_stopped(msg),
             "Hold" | "Unhold" => self.hold(msg, name),
             "QueueCallerJoin" => self.queue_join(msg),
             "QueueCallerLeave" => self.queue_leave(msg),
@@ -250,8 +275,8 @@ impl AmiTranslator {
             }
             "ParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => park(msg, name),
             "BlindTransfer" => blind_transfer(msg),
-            "AttendedTransfer" => attended_transfer(msg),
-            "MessageWaiting" => voicemail(msg),
+            "AttendedTransfer" => self.attended_transfer(msg),
+            "MessageWaiting" => media::voicemail(msg),
             _ => Vec::new(),
         };
         finish(msg, name, events)
@@ -307,6 +332,10 @@ impl AmiTranslator {
         }
         let status = msg.get("DialStatus").unwrap_or_default();
         if status == "ANSWER" {
+            if let Some(through) = caller.as_ref().filter(|c| c.is_local_inner_half()) {
+                self.answered_via_local
+                    .insert(local_pair(through.name()).to_owned(), dest.endpoint_party());
+            }
             let mut d = Draft::on(&dest, RawEventKind::LegAnswered, LegRole::Callee);
             d.ringing(caller.as_ref(), &dest);
             return vec![d];
@@ -341,6 +370,10 @@ impl AmiTranslator {
         let dialled = self.dial_outcomes.remove(ch.uniqueid());
         self.retrievers.remove(ch.uniqueid());
         self.held.remove(ch.uniqueid());
+        // The outer half is the one a transfer names; once it is gone, so is the pair.
+        if ch.name().starts_with("Local/") && ch.name().ends_with(";1") {
+            self.answered_via_local.remove(local_pair(ch.name()));
+        }
         if ch.is_local_inner_half() {
             return Vec::new();
         }
@@ -451,6 +484,52 @@ impl AmiTranslator {
         });
         Some(d)
     }
+}
+
+impl AmiTranslator {
+    /// The transferer's two calls were joined: the transferee now talks to the target. The
+    /// target channel may be a Local channel the transfer dialled; then the phone its inner
+    /// half reached is the target.
+    fn attended_transfer(&mut self, msg: &AmiMessage) -> Vec<Draft> {
+        let Some(by) = Channel::of(msg, "OrigTransferer") else {
+            return Vec::new();
+        };
+        if msg.get("Result").is_some_and(|r| r != "Success") {
+            return Vec::new();
+        }
+        let mut d = Draft::on(&by, RawEventKind::TransferCompleted, LegRole::Callee);
+        d.event.leg = None;
+        // The consultation call the transferer made (its own Linkedid) joins this one.
+        let new_call_id = Channel::of(msg, "SecondTransferer")
+            .and_then(|c| c.linkedid())
+            .map(str::to_owned);
+        if let Some(second) = &new_call_id {
+            d.event.related_keys.push(keys::call(second));
+        }
+        let to = Channel::of(msg, "TransferTarget")
+            .map(|t| {
+                self.answered_via_local
+                    .get(local_pair(t.name()))
+                    .cloned()
+                    .unwrap_or_else(|| t.endpoint_party())
+            })
+            .unwrap_or_default();
+        d.event.transfer = Some(RawTransfer {
+            kind: TransferKind::Attended,
+            by: by.endpoint_party(),
+            to,
+            // The same call when the transfer dialled from inside it (DTMF `atxfer`).
+            new_call_id: new_call_id.filter(|id| Some(id.as_str()) != by.linkedid()),
+        });
+        vec![d]
+    }
+}
+
+/// A Local channel's name without its half: `Local/2@xfer-00000002;1` → `Local/2@xfer-00000002`.
+fn local_pair(name: &str) -> &str {
+    name.strip_suffix(";1")
+        .or_else(|| name.strip_suffix(";2"))
+        .unwrap_or(name)
 }
 
 /// The call a channel belongs to.
@@ -743,57 +822,6 @@ fn blind_transfer(msg: &AmiMessage) -> Vec<Draft> {
             ..Default::default()
         },
         new_call_id: None,
-    });
-    vec![d]
-}
-
-fn attended_transfer(msg: &AmiMessage) -> Vec<Draft> {
-    let Some(by) = Channel::of(msg, "OrigTransferer") else {
-        return Vec::new();
-    };
-    if msg.get("Result").is_some_and(|r| r != "Success") {
-        return Vec::new();
-    }
-    let mut d = Draft::on(&by, RawEventKind::TransferCompleted, LegRole::Callee);
-    d.event.leg = None;
-    // The consultation call the transferer made (its own Linkedid) joins this one.
-    let new_call_id = Channel::of(msg, "SecondTransferer")
-        .and_then(|c| c.linkedid())
-        .map(str::to_owned);
-    if let Some(second) = &new_call_id {
-        d.event.related_keys.push(keys::call(second));
-    }
-    let to = Channel::of(msg, "TransferTarget")
-        .map(|t| t.endpoint_party())
-        .unwrap_or_default();
-    d.event.transfer = Some(RawTransfer {
-        kind: TransferKind::Attended,
-        by: by.endpoint_party(),
-        to,
-        new_call_id,
-    });
-    vec![d]
-}
-
-/// app_voicemail saved a message: `MessageWaiting` for the mailbox, carrying the caller's
-/// channel when a call left it.
-fn voicemail(msg: &AmiMessage) -> Vec<Draft> {
-    let Some(ch) = Channel::of(msg, "") else {
-        return Vec::new();
-    };
-    let mailbox = msg.get("Mailbox").unwrap_or_default();
-    let owner = mailbox.split('@').next().unwrap_or_default().to_owned();
-    let mut d = Draft::on(&ch, RawEventKind::Voicemail, LegRole::Caller);
-    d.event.leg = None;
-    d.event.callee = RawParty {
-        number: Some(owner.clone()),
-        extension: Some(owner),
-        ..Default::default()
-    };
-    // AMI names the mailbox only: no message id, length or audio.
-    d.event.voicemail = Some(RawVoicemail {
-        box_id: Some(mailbox.to_owned()).filter(|m| !m.is_empty()),
-        ..Default::default()
     });
     vec![d]
 }

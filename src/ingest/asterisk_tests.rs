@@ -269,3 +269,126 @@ fn an_unhold_without_a_hold_is_no_resume() {
     );
     assert!(translator.translate(&event("Unhold")).is_empty());
 }
+
+/// A channel block as AMI sends it, with the `channelvars` variables.
+fn channel_event(
+    event: &str,
+    channel: &str,
+    uniqueid: &str,
+    at: &str,
+    vars: &[&str],
+) -> AmiMessage {
+    let mut m = message(&[
+        ("Event", event),
+        ("Timestamp", at),
+        ("Channel", channel),
+        ("Uniqueid", uniqueid),
+        ("Linkedid", "9.0"),
+    ]);
+    for var in vars {
+        m = m.with("ChanVariable", var);
+    }
+    m
+}
+
+#[test]
+fn an_attended_transfer_through_a_local_channel_names_the_phone_it_reached() {
+    let mut translator = AmiTranslator::new();
+    let answered = message(&[
+        ("Event", "DialEnd"),
+        ("Channel", "Local/2@xfer-00000002;2"),
+        ("Uniqueid", "9.5"),
+        ("Linkedid", "9.0"),
+        ("DestChannel", "PJSIP/1002-00000007"),
+        ("DestUniqueid", "9.6"),
+        ("DestLinkedid", "9.0"),
+        ("DialStatus", "ANSWER"),
+    ]);
+    translator.translate(&answered);
+    let transfer = message(&[
+        ("Event", "AttendedTransfer"),
+        ("Result", "Success"),
+        ("OrigTransfererChannel", "PJSIP/1001-00000003"),
+        ("OrigTransfererUniqueid", "9.2"),
+        ("OrigTransfererLinkedid", "9.0"),
+        ("SecondTransfererChannel", "PJSIP/1001-00000003"),
+        ("SecondTransfererUniqueid", "9.2"),
+        ("SecondTransfererLinkedid", "9.0"),
+        ("TransferTargetChannel", "Local/2@xfer-00000002;1"),
+        ("TransferTargetUniqueid", "9.4"),
+        ("TransferTargetLinkedid", "9.0"),
+    ]);
+    let events = translator.translate(&transfer);
+    let transfer = events[0].transfer.as_ref().unwrap();
+    assert_eq!(transfer.kind, TransferKind::Attended);
+    assert_eq!(transfer.by.extension.as_deref(), Some("1001"));
+    assert_eq!(transfer.to.extension.as_deref(), Some("1002"));
+    // The consultation was part of this very call: no other call to name.
+    assert_eq!(transfer.new_call_id, None);
+}
+
+#[test]
+fn a_voicemail_message_is_named_by_the_file_app_voicemail_saved() {
+    let mut waiting = channel_event(
+        "MessageWaiting",
+        "PJSIP/carrier-00000001",
+        "9.0",
+        "1717423210.5",
+        &["VM_MESSAGEFILE=/var/spool/asterisk/voicemail/default/1001/INBOX/msg0003"],
+    );
+    waiting = waiting.with("Mailbox", "1001@default");
+    let events = AmiTranslator::new().translate(&waiting);
+    let message = events[0].voicemail.as_ref().unwrap();
+    assert_eq!(message.box_id.as_deref(), Some("1001@default"));
+    assert_eq!(message.message_id.as_deref(), Some("INBOX/msg0003"));
+    assert_eq!(message.duration_seconds, None);
+    assert!(message.media.is_none());
+}
+
+#[test]
+fn a_mixmonitor_recording_is_told_at_hangup_with_its_length_and_template_url() {
+    let template = RecordingUrlTemplate::parse("https://pbx.example.net/rec/{file}").unwrap();
+    let mut translator = AmiTranslator::with_recording_urls(Some(template));
+    let file = "MIXMONITOR_FILENAME=/var/spool/asterisk/monitor/call-9.0.wav";
+    let channel = "PJSIP/carrier-00000001";
+    let start = channel_event("MixMonitorStart", channel, "9.0", "1717423200.0", &[file]);
+    assert!(translator.translate(&start).is_empty());
+    let hangup = channel_event("Hangup", channel, "9.0", "1717423207.6", &[file]);
+    let events = translator.translate(&hangup);
+    let recording = events
+        .iter()
+        .find_map(|e| e.recording.as_ref())
+        .expect("a recording");
+    assert_eq!(recording.id, "call-9.0.wav");
+    assert_eq!(recording.duration_seconds, Some(8));
+    assert_eq!(
+        recording.media.location,
+        "https://pbx.example.net/rec/call-9.0.wav"
+    );
+    assert_eq!(recording.media.content_type, "audio/wav");
+    // Told once: a later stop of the same channel is nothing new.
+    let stop = channel_event("MixMonitorStop", channel, "9.0", "1717423208.0", &[file]);
+    assert!(translator.translate(&stop).is_empty());
+}
+
+#[test]
+fn without_a_url_template_no_recording_is_told() {
+    let mut translator = AmiTranslator::new();
+    let file = "MIXMONITOR_FILENAME=/var/spool/asterisk/monitor/call-9.0.wav";
+    let channel = "PJSIP/carrier-00000001";
+    translator.translate(&channel_event(
+        "MixMonitorStart",
+        channel,
+        "9.0",
+        "1.0",
+        &[file],
+    ));
+    let events = translator.translate(&channel_event(
+        "MixMonitorStop",
+        channel,
+        "9.0",
+        "5.0",
+        &[file],
+    ));
+    assert!(events.iter().all(|e| e.recording.is_none()));
+}

@@ -25,6 +25,7 @@ use crate::domain::{SourceId, SourceKind};
 use crate::http::AppState;
 use crate::ingest::asterisk::AmiTranslator;
 use crate::ingest::{RawCallEvent, bounds, freeswitch};
+use crate::pbx::recording_url::RecordingUrlTemplate;
 use crate::pipeline::{IngestJob, Received};
 use crate::storage::{PbxSocket, Source};
 
@@ -275,7 +276,13 @@ async fn read_ami(
     *attempt = 0;
     state.pbx.connected(&source.id, source.kind);
     tracing::info!(source = %source.id, url = %url, "logged in to the Asterisk Manager Interface");
-    let mut translator = AmiTranslator::new();
+    // Checked when the source was created; a template edited by hand into something
+    // unusable only turns recordings off.
+    let recording_urls = socket
+        .recording_url_template
+        .as_deref()
+        .and_then(|raw| RecordingUrlTemplate::parse(raw).ok());
+    let mut translator = AmiTranslator::with_recording_urls(recording_urls);
     let mut dials = Dials::default();
     // What the PBX has now: calls that ended while ringhook was away are closed.
     let list = session.action("CoreShowChannels");

@@ -14,6 +14,7 @@ pub mod esl_codec;
 pub mod esl_session;
 pub mod originate;
 pub mod reconcile;
+pub mod recording_url;
 pub mod socket_url;
 pub mod status;
 

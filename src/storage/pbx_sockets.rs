@@ -19,6 +19,9 @@ pub struct PbxSocket {
     /// The dialplan context (FreeSWITCH: of the XML dialplan) in which a click-to-call's
     /// target is dialled once the user's phone answers; a per-kind default when unset.
     pub originate_context: Option<String>,
+    /// Asterisk: where `MixMonitor()`'s files are served (`…/{file}`), so recordings can be
+    /// told and fetched; checked when the source was created.
+    pub recording_url_template: Option<String>,
 }
 
 #[async_trait]
@@ -47,14 +50,17 @@ pub trait PbxSocketStore {
 impl PbxSocketStore for Store {
     async fn save_pbx_socket(&self, socket: &PbxSocket) -> Result<(), StoreError> {
         on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO pbx_sockets (source_id, url, username, originate_context) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (source_id) \
-             DO UPDATE SET url = $2, username = $3, originate_context = $4",
+            "INSERT INTO pbx_sockets \
+             (source_id, url, username, originate_context, recording_url_template) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_id) \
+             DO UPDATE SET url = $2, username = $3, originate_context = $4, \
+             recording_url_template = $5",
         )
         .bind(socket.source_id.as_str())
         .bind(&socket.url)
         .bind(&socket.username)
         .bind(&socket.originate_context)
+        .bind(&socket.recording_url_template)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -62,15 +68,21 @@ impl PbxSocketStore for Store {
     }
 
     async fn pbx_sockets(&self) -> Result<Vec<(Source, PbxSocket)>, StoreError> {
-        type Row = (String, String, Option<String>, Option<String>);
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT source_id, url, username, originate_context FROM pbx_sockets \
-             ORDER BY source_id",
+            "SELECT source_id, url, username, originate_context, recording_url_template \
+             FROM pbx_sockets ORDER BY source_id",
         )
         .fetch_all(pool)
         .await)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, url, username, originate_context) in rows {
+        for (id, url, username, originate_context, recording_url_template) in rows {
             let Some(source_id) = SourceId::parse(&id) else {
                 continue;
             };
@@ -82,6 +94,7 @@ impl PbxSocketStore for Store {
                 url,
                 username,
                 originate_context,
+                recording_url_template,
             };
             out.push((source, socket));
         }

@@ -16,7 +16,10 @@ stamp="$root/.ringhook-asterisk-ready"
 # The registry's copy of unstable carries an expired Release date.
 apt_opts=(-o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -y -q)
 
-if [[ -f "$stamp" ]]; then
+# The voicemail greeting and the transfer prompt: Debian's GSM prompts (format_gsm).
+prompt="$root/usr/share/asterisk/sounds/en_US_f_Allison/vm-intro.gsm"
+
+if [[ -f "$stamp" && -f "$prompt" ]]; then
   echo "$root"
   exit 0
 fi
@@ -25,7 +28,19 @@ fi
 mkdir -p "$(dirname "$root")"
 exec 9>"$root.lock"
 flock 9
+if [[ -f "$stamp" && -f "$prompt" ]]; then
+  echo "$root"
+  exit 0
+fi
 if [[ -f "$stamp" ]]; then
+  # A folder prepared before the prompts were needed: add them only.
+  echo "adding the English prompts to $root" >&2
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+    apt-get -o Acquire::Check-Valid-Until=false update -q >&2
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+    apt-get "${apt_opts[@]}" install asterisk-core-sounds-en-gsm >&2
+  chroot "$root" apt-get clean >&2
   echo "$root"
   exit 0
 fi
@@ -49,7 +64,7 @@ echo "installing asterisk into $root (about 2 minutes)" >&2
 chroot "$root" env DEBIAN_FRONTEND=noninteractive \
   apt-get -o Acquire::Check-Valid-Until=false update -q >&2
 chroot "$root" env DEBIAN_FRONTEND=noninteractive \
-  apt-get "${apt_opts[@]}" install asterisk asterisk-modules >&2
+  apt-get "${apt_opts[@]}" install asterisk asterisk-modules asterisk-core-sounds-en-gsm >&2
 chroot "$root" apt-get clean >&2
 
 # The distribution's own service config is never used: each test brings its own folder.

@@ -27,15 +27,66 @@ pub(super) async fn connected(
     connected_settling(asterisk, secret, 0).await
 }
 
+/// As [`connected`] on `backend`; `None` when that database is not available.
+pub(super) async fn connected_on(
+    asterisk: &Asterisk,
+    backend: Backend,
+) -> Option<(TestApp, AcmeTenant, SourceId)> {
+    let setup = Setup {
+        backend,
+        ..Setup::default()
+    };
+    connected_with(asterisk, AMI_SECRET, setup).await
+}
+
 /// As [`connected`], with calls settling `settle` seconds after they look finished.
 pub(super) async fn connected_settling(
     asterisk: &Asterisk,
     secret: &str,
     settle: u64,
 ) -> (TestApp, AcmeTenant, SourceId) {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.call_settle_seconds = settle)
-        .await
-        .unwrap();
+    let setup = Setup {
+        settle,
+        ..Setup::default()
+    };
+    connected_with(asterisk, secret, setup).await.unwrap()
+}
+
+/// How a live scenario's app and source are set up.
+pub(super) struct Setup {
+    pub backend: Backend,
+    /// `call_settle_seconds`.
+    pub settle: u64,
+    /// The source's `recording_url_template`; media may then be fetched from loopback.
+    pub recording_urls: Option<String>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            backend: Backend::Sqlite,
+            settle: 0,
+            recording_urls: None,
+        }
+    }
+}
+
+/// As [`connected`] with `setup`; `None` when its database is not available (PostgreSQL
+/// without `TEST_DATABASE_URL`).
+pub(super) async fn connected_with(
+    asterisk: &Asterisk,
+    secret: &str,
+    setup: Setup,
+) -> Option<(TestApp, AcmeTenant, SourceId)> {
+    let fetch_from_loopback = setup.recording_urls.is_some();
+    let app = spawn_app_with(setup.backend, |s| {
+        s.call_settle_seconds = setup.settle;
+        if fetch_from_loopback {
+            s.allow_http_targets = true;
+            s.allow_private_targets = true;
+        }
+    })
+    .await?;
     let acme = acme(app.db.store.as_ref()).await;
     let store = app.db.store.as_ref();
     let source = store
@@ -55,10 +106,11 @@ pub(super) async fn connected_settling(
             url: asterisk.ami_url(),
             username: Some(AMI_USER.into()),
             originate_context: None,
+            recording_url_template: setup.recording_urls,
         })
         .await
         .unwrap();
-    (app, acme, source.id)
+    Some((app, acme, source.id))
 }
 
 pub(super) async fn wait_connected(app: &TestApp, source: &SourceId) {
@@ -121,10 +173,11 @@ async fn ami_login_succeeds_with_the_secret_and_is_refused_without_it() {
     }
 }
 
-#[tokio::test]
-async fn an_answered_inbound_call_rings_answers_and_ends_for_the_user() {
+async fn an_answered_inbound_call_rings_answers_and_ends_for_the_user(backend: Backend) {
     let asterisk = Asterisk::start().await;
-    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    let Some((app, acme, source)) = connected_on(&asterisk, backend).await else {
+        return;
+    };
     wait_connected(&app, &source).await;
     asterisk
         .call_in(ALICE_DID, "+14155550123", "ACME SUPPLY", 10_000)
@@ -278,10 +331,11 @@ async fn a_wrong_ami_secret_shows_in_readyz_and_is_retried_with_backoff() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_queue_call_is_queued_rung_and_answered_by_the_agent() {
+async fn a_queue_call_is_queued_rung_and_answered_by_the_agent(backend: Backend) {
     let asterisk = Asterisk::start().await;
-    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    let Some((app, acme, source)) = connected_on(&asterisk, backend).await else {
+        return;
+    };
     wait_connected(&app, &source).await;
     asterisk
         .call_in("+16285550111", "+13105550142", "JORDAN LEE", 10_000)
@@ -311,3 +365,9 @@ async fn a_queue_call_is_queued_rung_and_answered_by_the_agent() {
     );
     app.stop().await.unwrap();
 }
+
+// A representative set also runs on PostgreSQL (each is a real call of about 15 s).
+for_each_backend!(
+    an_answered_inbound_call_rings_answers_and_ends_for_the_user,
+    a_queue_call_is_queued_rung_and_answered_by_the_agent
+);

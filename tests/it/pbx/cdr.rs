@@ -134,6 +134,7 @@ async fn an_asterisk_record_recovers_a_call_never_seen_and_leaves_a_seen_call_al
             url: format!("tcp://127.0.0.1:{port}"),
             username: Some("ringhook".into()),
             originate_context: None,
+            recording_url_template: None,
         })
         .await
         .unwrap();

@@ -94,6 +94,7 @@ pub(super) async fn freeswitch_source(
             url: format!("tcp://127.0.0.1:{port}"),
             username: None,
             originate_context: None,
+            recording_url_template: None,
         })
         .await
         .unwrap();
@@ -241,6 +242,7 @@ async fn a_wrong_password_is_reported_in_readyz_and_retried_with_backoff() {
             url: format!("tcp://127.0.0.1:{port}"),
             username: None,
             originate_context: None,
+            recording_url_template: None,
         })
         .await
         .unwrap();

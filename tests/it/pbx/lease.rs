@@ -30,6 +30,7 @@ async fn socket_source(store: &dyn Storage) -> ringhook::domain::SourceId {
             url: "tcp://127.0.0.1:5038".into(),
             username: Some("ringhook".into()),
             originate_context: None,
+            recording_url_template: None,
         })
         .await
         .unwrap();

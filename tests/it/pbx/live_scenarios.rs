@@ -1,7 +1,8 @@
 //! More stories against the real Asterisk, each asserting the exact triggers.
 
-use super::asterisk::{call_events, connected, connected_settling, wait_connected};
+use super::asterisk::{call_events, connected, connected_on, connected_settling, wait_connected};
 use crate::support::asterisk::{AMI_SECRET, Asterisk};
+use ringhook::config::Backend;
 use std::time::Duration;
 
 #[tokio::test]
@@ -95,10 +96,11 @@ async fn parked_by_alice(asterisk: &Asterisk) {
     asterisk.park(&caller, &alice).await;
 }
 
-#[tokio::test]
-async fn a_call_parked_by_one_phone_and_picked_up_by_another_names_both() {
+async fn a_call_parked_by_one_phone_and_picked_up_by_another_names_both(backend: Backend) {
     let asterisk = Asterisk::start().await;
-    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    let Some((app, acme, source)) = connected_on(&asterisk, backend).await else {
+        return;
+    };
     wait_connected(&app, &source).await;
     parked_by_alice(&asterisk).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -161,10 +163,13 @@ async fn a_parked_call_nobody_picks_up_times_out_as_park_abandoned() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answers() {
+async fn a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answers(
+    backend: Backend,
+) {
     let asterisk = Asterisk::start().await;
-    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    let Some((app, acme, source)) = connected_on(&asterisk, backend).await else {
+        return;
+    };
     wait_connected(&app, &source).await;
     asterisk.set_global("TALK_1001", "20").await;
     asterisk
@@ -201,3 +206,79 @@ async fn a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answe
     );
     app.stop().await.unwrap();
 }
+
+/// Alice answers, presses her attended-transfer key and dials Bob (a second channel in the
+/// same call), Bob answers, Alice hangs up: the transfer completes.
+#[tokio::test]
+async fn an_attended_transfer_names_the_phone_the_consultation_reached() {
+    let asterisk = Asterisk::start().await;
+    let (app, acme, source) = connected(&asterisk, AMI_SECRET).await;
+    wait_connected(&app, &source).await;
+    asterisk.set_global("TALK_1001", "30").await;
+    asterisk.set_global("TALK_1002", "10").await;
+    asterisk
+        .call_in("+16285550112", "+14155550123", "ACME SUPPLY", 10_000)
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let alice = asterisk.channel("Local/1001@phones-", ";1").await;
+    asterisk.attended_transfer(&alice, "2").await;
+    // The transfer prompt plays, Bob's phone rings for a second and answers; Alice talks to
+    // him, then hangs up while Bob is still there (hanging up while Bob still rang would be
+    // a transfer of a ringing call).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    asterisk
+        .hang_up(&format!("^{}$", regex_escape(&alice)))
+        .await;
+    let events = call_events(&app, &acme).await;
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.call.user.name.as_deref()))
+        .collect();
+    let (alice, bob) = (Some("Alice Nguyen"), Some("Bob Martin"));
+    assert_eq!(
+        got,
+        [
+            ("call.ringing", alice),
+            ("call.answered", alice),
+            // The transfer key holds the caller (Asterisk's `Hold` on Alice's channel); she
+            // leaves before any `Unhold`, so no resume follows.
+            ("call.held", alice),
+            // The consultation rings Bob inside the same call: no second call, no miss.
+            ("call.ringing", bob),
+            ("call.answered", bob),
+            ("call.transferred", alice),
+            // The call is the user's who answered it first.
+            ("call.ended", alice)
+        ],
+        "{}",
+        asterisk.console()
+    );
+    assert!(events.iter().all(|e| e.call.id == events[0].call.id));
+    let transferred = &events[5];
+    assert_eq!(transferred.event_type.as_str(), "call.transferred");
+    let transfer = transferred.transfer.as_ref().unwrap();
+    assert_eq!(
+        serde_json::to_value(transfer.kind).unwrap(),
+        serde_json::json!("attended")
+    );
+    assert_eq!(transfer.to.name.as_deref(), bob);
+    app.stop().await.unwrap();
+}
+
+/// A channel name as a literal in AMI `Hangup`'s `/regex/`.
+fn regex_escape(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| match c {
+            '+' | '.' | '$' | '^' | '*' | '?' | '(' | ')' | '[' | ']' | '|' | '\\' => {
+                vec!['\\', c]
+            }
+            c => vec![c],
+        })
+        .collect()
+}
+
+// A representative set also runs on PostgreSQL (each is a real call of about 15 s).
+for_each_backend!(
+    a_call_parked_by_one_phone_and_picked_up_by_another_names_both,
+    a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answers
+);

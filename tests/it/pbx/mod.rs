@@ -6,6 +6,7 @@ mod cdr;
 mod click_to_call;
 mod freeswitch;
 mod lease;
+mod live_media;
 mod live_scenarios;
 mod reconnect;
 mod sources_cli;

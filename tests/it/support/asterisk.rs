@@ -295,3 +295,27 @@ impl Asterisk {
         wait_response(&mut ami, &action).await;
     }
 }
+
+impl Asterisk {
+    /// The phone on `channel` starts an attended transfer to `exten` in [xfer] (AMI
+    /// `Atxfer`: the phone's `atxfer` key code, then the digits). Asterisk's prompt takes
+    /// only the first digit queued this way, so [xfer] has one-digit extensions.
+    pub async fn attended_transfer(&self, channel: &str, exten: &str) {
+        let mut ami = self.session().await;
+        let action = ami
+            .action("Atxfer")
+            .with("Channel", channel)
+            .with("Context", "xfer")
+            .with("Exten", exten);
+        ami.send(&action).await.unwrap();
+        wait_response(&mut ami, &action).await;
+    }
+
+    /// The run's spool folder on the host (`monitor/` holds MixMonitor's files,
+    /// `voicemail/` the messages).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.root
+            .join(self.run.trim_start_matches('/'))
+            .join("spool")
+    }
+}
