@@ -53,6 +53,10 @@ pub struct AmiTranslator {
     /// Channels that picked up a parked call, until they hang up: their entering the bridge
     /// with it is the retrieval already told, not a new answer.
     retrievers: HashSet<String>,
+    /// Calls (`Linkedid`) with a channel waiting in a parking lot. Asterisk may send the
+    /// retriever's `BridgeEnter` before `UnParkedCall`: a channel of a parked call entering a
+    /// basic bridge is its retriever, whichever comes first.
+    parked_calls: HashSet<String>,
     /// Channels on hold: Asterisk also sends `Unhold` for a phone that never held (the
     /// transferer of a blind transfer), which is no resume.
     held: HashSet<String>,
@@ -271,9 +275,17 @@ impl AmiTranslator {
                 if let Some(retriever) = Channel::of(msg, "Retriever") {
                     self.retrievers.insert(retriever.uniqueid().to_owned());
                 }
+                self.track_parked(msg, false);
                 park(msg, name)
             }
-            "ParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => park(msg, name),
+            "ParkedCall" => {
+                self.track_parked(msg, true);
+                park(msg, name)
+            }
+            "ParkedCallTimeOut" | "ParkedCallGiveUp" => {
+                self.track_parked(msg, false);
+                park(msg, name)
+            }
             "BlindTransfer" => blind_transfer(msg),
             "AttendedTransfer" => self.attended_transfer(msg),
             "MessageWaiting" => media::voicemail(msg),
@@ -347,13 +359,32 @@ impl AmiTranslator {
         Vec::new()
     }
 
+    /// Notes whether the parkee's call is in a parking lot now.
+    fn track_parked(&mut self, msg: &AmiMessage, parked: bool) {
+        let Some(call) = Channel::of(msg, "Parkee").and_then(|p| p.linkedid()) else {
+            return;
+        };
+        if parked {
+            self.parked_calls.insert(call.to_owned());
+        } else {
+            self.parked_calls.remove(call);
+        }
+    }
+
     /// A callee's channel entering a two-party bridge: it talks (covers answers without a
-    /// DialEnd, such as pickups). Holding bridges (parking, queue music) are not answers.
+    /// DialEnd, such as pickups). Holding bridges (parking, queue music) are not answers, nor
+    /// is the retriever of a parked call joining it.
     fn bridge_enter(&mut self, msg: &AmiMessage) -> Vec<Draft> {
         let Some(ch) = Channel::of(msg, "") else {
             return Vec::new();
         };
         let basic = msg.get("BridgeType").is_none_or(|t| t == "basic");
+        let call_is_parked = ch
+            .linkedid()
+            .is_some_and(|call| self.parked_calls.contains(call));
+        if basic && call_is_parked && !ch.is_first() {
+            self.retrievers.insert(ch.uniqueid().to_owned());
+        }
         let retriever = self.retrievers.contains(ch.uniqueid());
         if !basic || retriever || ch.is_first() || ch.is_local_inner_half() {
             return Vec::new();
@@ -369,6 +400,9 @@ impl AmiTranslator {
         };
         let dialled = self.dial_outcomes.remove(ch.uniqueid());
         self.retrievers.remove(ch.uniqueid());
+        if ch.is_first() {
+            self.parked_calls.remove(ch.uniqueid());
+        }
         self.held.remove(ch.uniqueid());
         // The outer half is the one a transfer names; once it is gone, so is the pair.
         if ch.name().starts_with("Local/") && ch.name().ends_with(";1") {

@@ -248,6 +248,53 @@ fn the_phone_that_picks_up_a_parked_call_is_not_answering_it_again() {
 }
 
 #[test]
+fn the_retriever_entering_the_bridge_before_unparked_call_is_no_answer_either() {
+    let mut translator = AmiTranslator::new();
+    let parked = message(&[
+        ("Event", "ParkedCall"),
+        ("ParkeeChannel", "PJSIP/carrier-00000001"),
+        ("ParkeeUniqueid", "1.1"),
+        ("ParkeeLinkedid", "1.1"),
+        ("ParkingSpace", "701"),
+    ]);
+    let enter = message(&[
+        ("Event", "BridgeEnter"),
+        ("Channel", "Local/1002@phones-00000004;1"),
+        ("Uniqueid", "1.4"),
+        ("Linkedid", "1.1"),
+        ("BridgeType", "basic"),
+    ]);
+    let unparked = message(&[
+        ("Event", "UnParkedCall"),
+        ("ParkeeChannel", "PJSIP/carrier-00000001"),
+        ("ParkeeUniqueid", "1.1"),
+        ("ParkeeLinkedid", "1.1"),
+        ("RetrieverChannel", "Local/1002@phones-00000004;1"),
+        ("RetrieverUniqueid", "1.4"),
+        ("RetrieverLinkedid", "1.1"),
+        ("ParkingSpace", "701"),
+    ]);
+    assert_eq!(translator.translate(&parked)[0].kind, RawEventKind::Parked);
+    assert!(translator.translate(&enter).is_empty());
+    assert_eq!(
+        translator.translate(&unparked)[0].kind,
+        RawEventKind::ParkRetrieved
+    );
+    // Back out of the lot, a channel joining the call's bridge is an answer again.
+    let another = message(&[
+        ("Event", "BridgeEnter"),
+        ("Channel", "PJSIP/1003-00000005"),
+        ("Uniqueid", "1.5"),
+        ("Linkedid", "1.1"),
+        ("BridgeType", "basic"),
+    ]);
+    assert_eq!(
+        translator.translate(&another)[0].kind,
+        RawEventKind::LegBridged
+    );
+}
+
+#[test]
 fn an_unhold_without_a_hold_is_no_resume() {
     let mut translator = AmiTranslator::new();
     let event = |name: &str| {
