@@ -18,7 +18,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Every admin route: the scope checked, the acting user as the audit log's actor.
-fn operator<'a>(auth: &Authenticated, state: &'a AppState) -> Result<Operator<'a>, ApiError> {
+pub(super) fn operator<'a>(
+    auth: &Authenticated,
+    state: &'a AppState,
+) -> Result<Operator<'a>, ApiError> {
     auth.require(Scope::TenantAdmin)?;
     Ok(Operator::new(
         state.storage.as_ref(),
@@ -61,7 +64,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(disable_source)
         .service(enable_source)
         .service(delete_source)
-        .service(list_audit);
+        .service(list_audit)
+        .configure(super::api_queues_hooks::routes);
 }
 
 /// The token's tenant with its users and sources

@@ -4,12 +4,14 @@
 //! commands themselves.
 
 pub mod api;
+pub mod api_queues_hooks;
 mod api_wire;
 pub mod cli;
 pub mod commands;
 mod database_guard;
 mod dispatch;
 mod error;
+pub mod hook_ops;
 pub mod lifecycle_cli;
 mod lifecycle_dispatch;
 pub mod operator;

@@ -5,6 +5,7 @@
 //! a direct URL or a forged post on another user's hook answers 404.
 
 use super::viewer::{self, Nav, Refused, Viewer, redirect, respond};
+use crate::admin::hook_ops::{RECENT_DELIVERIES, failing_streak};
 use crate::domain::{DeliveryId, GrantId, HookId};
 use crate::http::AppState;
 use crate::oauth::params::Params;
@@ -12,12 +13,9 @@ use crate::storage::hooks::{DeliveryView, Hook};
 use crate::storage::{HookStatus, User};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::json;
 use std::collections::HashMap;
-
-/// How many recent deliveries a hook's page and its failing streak look at.
-const RECENT_DELIVERIES: u32 = 50;
 
 /// One hook as the tables show it.
 pub struct HookLine {
@@ -40,17 +38,6 @@ impl HookLine {
     pub fn failing(&self) -> bool {
         self.failing_streak > 0 || !self.active
     }
-}
-
-/// Deliveries (newest first) that failed or are being retried since the last success, and
-/// since the hook was last re-enabled (`since`).
-pub fn failing_streak(deliveries: &[DeliveryView], since: Option<DateTime<Utc>>) -> usize {
-    deliveries
-        .iter()
-        .take_while(|d| d.status != "delivered")
-        .take_while(|d| since.is_none_or(|since| d.created_at > since))
-        .filter(|d| d.status == "failed" || d.attempts > 0)
-        .count()
 }
 
 /// The hooks the viewer may see: every user's for an admin, otherwise their own.

@@ -81,6 +81,8 @@ pub struct Hook {
     /// When an admin last turned it back on after it was disabled (its failing streak counts
     /// from then).
     pub reenabled_at: Option<DateTime<Utc>>,
+    /// Since when its deliveries fail without a success in between (none while they succeed).
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug)]
@@ -158,7 +160,8 @@ pub trait HookStore {
 }
 
 const HOOK_COLUMNS: &str = "id, tenant_id, user_id, grant_id, scope, event_type, target_url, \
-                            secret, status, disabled_reason, created_at, reenabled_at";
+                            secret, status, disabled_reason, created_at, reenabled_at, \
+                            failing_since";
 
 #[derive(sqlx::FromRow)]
 struct HookRow {
@@ -174,6 +177,7 @@ struct HookRow {
     disabled_reason: Option<String>,
     created_at: DateTime<Utc>,
     reenabled_at: Option<DateTime<Utc>>,
+    failing_since: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<HookRow> for Hook {
@@ -198,6 +202,7 @@ impl TryFrom<HookRow> for Hook {
             disabled_reason: row.disabled_reason,
             created_at: row.created_at,
             reenabled_at: row.reenabled_at,
+            failing_since: row.failing_since,
         })
     }
 }
