@@ -131,6 +131,25 @@ checks.not_a_server_error.expected-statuses = ["1XX", "2XX", "3XX", "4XX", 502]
 include-operation-id = "getCall"
 parameters = { "path.id" = "$call_id" }
 
+# Queue names on the seeded source, so that naming, listing and forgetting really happen.
+[[operations]]
+include-operation-id = "adminListQueues"
+parameters = { "path.id" = "$source_id" }
+
+[[operations]]
+include-operation-id = "adminNameQueue"
+parameters = { "path.id" = "$source_id" }
+
+[[operations]]
+include-operation-id = "adminDeleteQueue"
+parameters = { "path.id" = "$source_id" }
+
+# The seeded hook is active: re-enabling it is the documented 409. (It is not given to
+# adminDeleteHook, which would take it from the operations above.)
+[[operations]]
+include-operation-id = "adminEnableHook"
+parameters = { "path.id" = "$hook_id" }
+
 [[operations]]
 include-operation-id = "retryDelivery"
 parameters = { "path.id" = "$delivery_id" }
