@@ -184,6 +184,12 @@ async fn a_blind_transfer_from_one_phone_to_another_is_told_and_the_second_answe
         .map(|e| (e.event_type.as_str(), e.call.user.name.as_deref()))
         .collect();
     let (alice, bob) = (Some("Alice Nguyen"), Some("Bob Martin"));
+    // Asterisk sends `BlindTransfer` once the transfer is done, which may be after Bob's
+    // phone started ringing: those two triggers come in either order.
+    let mut got = got;
+    if got.get(2) == Some(&("call.ringing", bob)) {
+        got.swap(2, 3);
+    }
     assert_eq!(
         got,
         [
