@@ -27,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueNameBody {
-    /// The readable name queue triggers carry (1 to 200 characters).
+    /// The readable name queue triggers carry (1 to 200 characters, not only blanks).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
