@@ -163,6 +163,16 @@ fn conflict(message: &str) -> AdminError {
     AdminError::Store(StoreError::Conflict(message.to_owned()))
 }
 
+/// What the audit log keeps of a re-enabled hook (the console and the admin API alike).
+pub fn enable_audit_detail(hook: &Hook) -> serde_json::Value {
+    json!({"owner": hook.user_id, "was": hook.disabled_reason})
+}
+
+/// What the audit log keeps of a deleted hook (the console and the admin API alike).
+pub fn delete_audit_detail(hook: &Hook) -> serde_json::Value {
+    json!({"owner": hook.user_id, "event": hook.event.as_str(), "target_url": hook.target_url.as_str()})
+}
+
 /// Turns a hook disabled for failing back on, its failing clock cleared. Refused (conflict)
 /// for an active hook, and for one whose app's grant was revoked: the store's statement
 /// excludes those, and the refusal says which it was.
@@ -181,7 +191,7 @@ pub async fn enable_hook(
         Some(tenant),
         "hook.enable",
         hook.id.as_str(),
-        json!({"owner": hook.user_id, "was": hook.disabled_reason}),
+        enable_audit_detail(&hook),
     );
     let enabled = op
         .store
@@ -214,7 +224,7 @@ pub async fn delete_hook(
         Some(tenant),
         "hook.delete",
         hook.id.as_str(),
-        json!({"owner": hook.user_id, "event": hook.event.as_str(), "target_url": hook.target_url.as_str()}),
+        delete_audit_detail(&hook),
     );
     if op
         .store

@@ -5,7 +5,7 @@
 //! a direct URL or a forged post on another user's hook answers 404.
 
 use super::viewer::{self, Nav, Refused, Viewer, redirect, respond};
-use crate::admin::hook_ops::{RECENT_DELIVERIES, failing_streak};
+use crate::admin::hook_ops::{self, RECENT_DELIVERIES, failing_streak};
 use crate::domain::{DeliveryId, GrantId, HookId};
 use crate::http::AppState;
 use crate::oauth::params::Params;
@@ -307,7 +307,7 @@ pub async fn delete(
             let audit = viewer.audit(
                 "hook.delete",
                 hook.id.as_str(),
-                json!({"owner": hook.user_id, "event": hook.event.as_str(), "target_url": hook.target_url.as_str()}),
+                hook_ops::delete_audit_detail(&hook),
             );
             state
                 .storage
@@ -336,7 +336,7 @@ pub async fn enable(
             let audit = viewer.audit(
                 "hook.enable",
                 hook.id.as_str(),
-                json!({"owner": hook.user_id, "was": hook.disabled_reason}),
+                hook_ops::enable_audit_detail(&hook),
             );
             let enabled = state
                 .storage
