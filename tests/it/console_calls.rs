@@ -8,12 +8,44 @@ use ringhook::admin::simulate::ScenarioCopies;
 use ringhook::config::Backend;
 use ringhook::domain::SourceKind;
 use ringhook::ingest::Parsed;
-use ringhook::normalizer::NormalizerConfig;
+use ringhook::normalizer::{NormalizerConfig, StaticDirectory};
 use ringhook::pipeline::{DirectoryCache, IngestJob, apply_batch};
 use ringhook::storage::{NewSource, Source};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Copy `n` of the scenario, verified and parsed as ingest would, as jobs for `apply_batch`.
+fn ingest_jobs(
+    source: &Source,
+    directory: &Arc<StaticDirectory>,
+    copies: &ScenarioCopies,
+    n: usize,
+) -> Vec<IngestJob> {
+    copies
+        .copy(n)
+        .into_iter()
+        .filter_map(|request| {
+            let parsed = request
+                .verify_and_parse(
+                    source.kind,
+                    source.secret.expose_secret(),
+                    chrono::Utc::now(),
+                )
+                .unwrap();
+            match parsed {
+                Parsed::Events(events) => Some(IngestJob {
+                    source: Arc::new(source.clone()),
+                    directory: directory.clone(),
+                    events,
+                    now: chrono::Utc::now(),
+                    received: None,
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
 
 /// Applies `calls` copies of a Kazoo call to the store, copy after copy (as many requests
 /// apart); the call ids, oldest first.
@@ -36,25 +68,7 @@ pub async fn seed_calls(f: &Fixture, source: &Source, calls: usize) -> Vec<Strin
     };
     let mut ids = Vec::new();
     for n in 0..calls {
-        let mut jobs = Vec::new();
-        for request in copies.copy(n) {
-            let parsed = request
-                .verify_and_parse(
-                    source.kind,
-                    source.secret.expose_secret(),
-                    chrono::Utc::now(),
-                )
-                .unwrap();
-            if let Parsed::Events(events) = parsed {
-                jobs.push(IngestJob {
-                    source: Arc::new(source.clone()),
-                    directory: directory.clone(),
-                    events,
-                    now: chrono::Utc::now(),
-                    received: None,
-                });
-            }
-        }
+        let jobs = ingest_jobs(source, &directory, &copies, n);
         let summaries = apply_batch(store, &config, &jobs).await.unwrap();
         let id = summaries
             .iter()
@@ -182,27 +196,10 @@ async fn console_calls_scale(backend: Backend) {
     let config = NormalizerConfig::default();
     let mut triggers = 0;
     for chunk in (0..calls).collect::<Vec<_>>().chunks(100) {
-        let mut jobs = Vec::new();
-        for n in chunk {
-            for request in copies.copy(*n) {
-                let parsed = request
-                    .verify_and_parse(
-                        source.kind,
-                        source.secret.expose_secret(),
-                        chrono::Utc::now(),
-                    )
-                    .unwrap();
-                if let Parsed::Events(events) = parsed {
-                    jobs.push(IngestJob {
-                        source: Arc::new(source.clone()),
-                        directory: directory.clone(),
-                        events,
-                        now: chrono::Utc::now(),
-                        received: None,
-                    });
-                }
-            }
-        }
+        let jobs: Vec<IngestJob> = chunk
+            .iter()
+            .flat_map(|n| ingest_jobs(&source, &directory, &copies, *n))
+            .collect();
         let summaries = apply_batch(store, &config, &jobs).await.unwrap();
         triggers += summaries.iter().map(|s| s.events.len()).sum::<usize>();
     }
