@@ -30,7 +30,7 @@ use ringhook::domain::HookEventFilter;
 use ringhook::domain::{SourceId, SourceKind, TenantId, UserId};
 use ringhook::ingest::{Headers, IngestRequest, Parsed, verify_and_parse};
 use ringhook::normalizer::NormalizerConfig;
-use ringhook::pipeline::{DirectoryCache, IngestJob, apply_batch};
+use ringhook::pipeline::{DirectoryCache, IngestJob, StateCache, apply_batch};
 use ringhook::storage::hooks::NewHook;
 use ringhook::storage::{HookScope, Storage};
 use secrecy::SecretString;
@@ -198,7 +198,10 @@ async fn queue_backlog(store: &dyn Storage, setup: &Setup, first_call: usize, ca
                     now,
                     received: None,
                 };
-                queued += apply_batch(store, &config, &[job]).await.unwrap()[0].deliveries;
+                queued += apply_batch(store, &config, &StateCache::default(), &[job])
+                    .await
+                    .unwrap()[0]
+                    .deliveries;
             }
         }
         // `call.ended` comes from settling, which the server would do; do it here.

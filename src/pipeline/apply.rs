@@ -7,10 +7,11 @@ use super::dedupe::Receipts;
 use super::history;
 use super::matching;
 use super::request_moves::request_move;
+use super::state_cache::StateCache;
 use super::unit_of_work::{NextState, UnitOfWork};
 use crate::ingest::RawCallEvent;
 use crate::normalizer::{self, CallEvent, CallState, NormalizerConfig, StaticDirectory};
-use crate::storage::call_writes::{CallWrites, EventWrite, Receipt};
+use crate::storage::call_writes::{CallWrite, CallWrites, EventWrite, Receipt};
 use crate::storage::raw_events::RawEventWrite;
 use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError};
 use chrono::{DateTime, Utc};
@@ -72,11 +73,12 @@ pub(super) type Written = (usize, CallEvent, u64);
 /// Applies the events of `jobs` in one transaction: jobs in order, each job's events in body
 /// order, each seeing the calls as the events before it left them. All or nothing: on an error
 /// nothing of any job is stored, so each source's retry finds its events new.
-/// Returns one summary per job.
+/// Returns one summary per job. `states` saves decoding calls the previous batches wrote.
 #[tracing::instrument(name = "apply raw events", skip_all, fields(requests = jobs.len()))]
 pub async fn apply_batch(
     store: &dyn Storage,
     config: &NormalizerConfig,
+    states: &StateCache,
     jobs: &[IngestJob],
 ) -> Result<Vec<IngestSummary>, StoreError> {
     let mut summaries: Vec<IngestSummary> = jobs.iter().map(|_| IngestSummary::default()).collect();
@@ -98,7 +100,8 @@ pub async fn apply_batch(
         let source = r.source_id.as_str();
         r.lookup_keys.iter().map(|k| (source.to_owned(), k.clone()))
     });
-    let mut work = UnitOfWork::new(asked, stored.calls);
+    let calls = states.decode(stored.states).map_err(corrupt_json)?;
+    let mut work = UnitOfWork::new(asked, stored.keys, calls);
 
     // Decide, event by event, each on the call as the events before it left it.
     let mut new_receipts = Vec::new();
@@ -118,13 +121,17 @@ pub async fn apply_batch(
                 received_at: job.now,
             });
         }
-        let known = work.find(raw.source_id.as_str(), &raw.lookup_keys);
-        let known_keys = known.as_ref().map(CallState::aliases).unwrap_or_default();
-        if known.is_some() && history::only_for_unseen_calls(&job.events[e]) {
+        let event = &job.events[e];
+        if history::only_for_unseen_calls(event)
+            && work.knows(raw.source_id.as_str(), &raw.lookup_keys)
+        {
             continue;
         }
+        // Every state taken here is given back through `record` below.
+        let known = work.take(raw.source_id.as_str(), &raw.lookup_keys);
+        let known_keys = known.as_ref().map(CallState::aliases).unwrap_or_default();
         if known.is_none()
-            && let Some(next) = history::never_seen(job, &job.events[e], config)
+            && let Some(next) = history::never_seen(job, event, config)
         {
             work.record(n, &known_keys, next, job.now);
             continue;
@@ -138,7 +145,6 @@ pub async fn apply_batch(
                 &raw.lookup_keys[0],
             )
         });
-        let event = &job.events[e];
         let applied = normalizer::apply(state, event, &*job.directory, config, job.now);
         if let Some(received) = &job.received {
             kept.push(RawEventWrite {
@@ -156,14 +162,20 @@ pub async fn apply_batch(
     }
 
     // Write (with the fan-out to hooks) and commit; only then is any request answered.
-    let written = write(&mut tx, new_receipts, kept, work).await?;
+    let (written, calls) = write(&mut tx, new_receipts, kept, work).await?;
     tx.commit().await?;
+    states.keep(calls);
     for (n, event, deliveries) in written {
         let summary = &mut summaries[origins[n].0];
         summary.deliveries += deliveries;
         summary.events.push(event);
     }
     Ok(summaries)
+}
+
+/// A stored call state that does not decode, or a state that does not encode.
+pub(super) fn corrupt_json(error: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("call state: {error}"))
 }
 
 /// The raw events of `jobs` that name a call, with the `(job, event)` index of each; the
@@ -192,14 +204,14 @@ fn raw_events(jobs: &[IngestJob]) -> (Vec<(usize, usize)>, Vec<RawEventRef<'_>>)
 /// Writes what a batch (or a settle sweep) produced: reads which hooks may want its new
 /// events and which of them are stored already (a replayed event is not stored or delivered
 /// twice), matches events to hooks, moves click-to-call requests, and writes it all in one
-/// bundle. Returns the new events in order.
+/// bundle. Returns the new events in order, and the calls as written.
 pub(super) async fn write(
     tx: &mut CallTx<'_>,
     receipts: Vec<Receipt>,
     raw_events: Vec<RawEventWrite>,
     work: UnitOfWork,
-) -> Result<Vec<Written>, StoreError> {
-    let (calls, keys, events) = work.into_writes();
+) -> Result<(Vec<Written>, Vec<CallWrite>), StoreError> {
+    let (calls, keys, events) = work.into_writes().map_err(corrupt_json)?;
     let context = tx.read_context(&events).await?;
     let events: Vec<EventWrite> = events
         .into_iter()
@@ -220,10 +232,11 @@ pub(super) async fn write(
         raw_events,
     };
     tx.write(&writes).await?;
-    Ok(writes
+    let written = writes
         .events
         .into_iter()
         .zip(counts)
         .map(|(e, n)| (e.origin, e.emitted.event, n))
-        .collect())
+        .collect();
+    Ok((written, writes.calls))
 }

@@ -4,6 +4,7 @@
 //! and writes the same way, then rolls back, so it shows exactly what a real run would emit.
 
 use super::apply::{self, IngestJob};
+use super::state_cache;
 use super::unit_of_work::{NextState, UnitOfWork};
 use crate::ingest::RawCallEvent;
 use crate::normalizer::{CallEvent, CallState, NormalizerConfig, StaticDirectory};
@@ -68,7 +69,8 @@ pub async fn apply_history(
             .iter()
             .map(|k| (source.id.as_str().to_owned(), k.clone()))
     });
-    let mut work = UnitOfWork::new(asked, stored.calls);
+    let calls = state_cache::decode_all(stored.states).map_err(apply::corrupt_json)?;
+    let mut work = UnitOfWork::new(asked, stored.keys, calls);
     let from = SourceRef {
         tenant_id: &source.tenant_id,
         source_id: &source.id,
@@ -88,7 +90,7 @@ pub async fn apply_history(
             work.record(n, &known_keys, NextState { applied, due_at }, now);
         }
     }
-    let written = apply::write(&mut tx, Vec::new(), Vec::new(), work).await?;
+    let (written, _) = apply::write(&mut tx, Vec::new(), Vec::new(), work).await?;
     if !dry_run {
         tx.commit().await?;
     }

@@ -13,6 +13,7 @@ pub mod history;
 pub mod matching;
 mod request_moves;
 pub mod settle;
+pub mod state_cache;
 #[cfg(test)]
 mod test_events;
 mod unit_of_work;
@@ -20,4 +21,5 @@ pub mod writer;
 
 pub use apply::{IngestJob, IngestSummary, Received, apply_batch};
 pub use directory::DirectoryCache;
+pub use state_cache::StateCache;
 pub use writer::{IngestWriter, WriteError};

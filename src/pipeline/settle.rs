@@ -35,7 +35,7 @@ pub async fn settle_due(
         let due_at = applied.state.due_at(config);
         work.record(0, &known_keys, NextState { applied, due_at }, now);
     }
-    let written = apply::write(&mut tx, Vec::new(), Vec::new(), work).await?;
+    let (written, _) = apply::write(&mut tx, Vec::new(), Vec::new(), work).await?;
     tx.commit().await?;
     Ok(written.len())
 }

@@ -5,7 +5,8 @@
 //!
 //! Written alone, one after the other, each event would read the call's keys and state, then
 //! rewrite them. Here every call is read once, every event is applied to the latest state in
-//! memory, and the net effect on each row is written at the end.
+//! memory, and the net effect on each row is written at the end (each changed state encoded
+//! once, however many of the batch's events it took).
 
 use crate::normalizer::{self, Applied, CallState};
 use crate::storage::KeyId;
@@ -44,11 +45,11 @@ pub struct UnitOfWork {
     /// Where looked-up keys point now: loaded from the store for every lookup key of the
     /// batch (`None` when unmapped), then moved by the calls the batch saves.
     current: HashMap<KeyId, Option<String>>,
-    /// Call states as stored before the batch.
-    loaded: HashMap<String, CallState>,
-    /// Calls the batch changed, in the order first touched; `touched` indexes them.
-    calls: Vec<CallWrite>,
-    touched: HashMap<String, usize>,
+    /// The latest state of each call the batch knows: as stored, then as the batch left it.
+    states: HashMap<String, CallState>,
+    /// Calls the batch changed, in the order first touched, with their pending row fields.
+    touched: Vec<Touched>,
+    touched_at: HashMap<String, usize>,
     keys: HashMap<KeyId, KeyWrite>,
     /// Keys in the order first changed, so writes are deterministic.
     key_order: Vec<KeyId>,
@@ -56,35 +57,61 @@ pub struct UnitOfWork {
     event_ids: HashSet<String>,
 }
 
+/// A changed call's row fields besides its state.
+struct Touched {
+    id: String,
+    due_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+}
+
 impl UnitOfWork {
-    /// Starts from what the store holds for the batch's lookup keys: every key asked for, and
-    /// the `(key, call id, state)` of those mapped to a call.
+    /// Starts from what the store holds for the batch's lookup keys: every key asked for,
+    /// the `(key, call id)` of those mapped to a call, and those calls' states by id.
     pub fn new(
         asked: impl IntoIterator<Item = KeyId>,
-        found: Vec<(KeyId, String, CallState)>,
+        found: Vec<(KeyId, String)>,
+        states: HashMap<String, CallState>,
     ) -> UnitOfWork {
-        let mut work = UnitOfWork::default();
+        let mut work = UnitOfWork {
+            states,
+            ..UnitOfWork::default()
+        };
         for key in asked {
             work.current.insert(key, None);
         }
-        for (key, call_id, state) in found {
-            work.current.insert(key, Some(call_id.clone()));
-            work.loaded.insert(call_id, state);
+        for (key, call_id) in found {
+            work.current.insert(key, Some(call_id));
         }
         work
     }
 
-    /// The latest state of the call known under the first of `keys` that maps to one.
-    pub fn find(&self, source_id: &str, keys: &[String]) -> Option<CallState> {
-        let call_id = keys.iter().find_map(|key| {
+    /// The id of the call known under the first of `keys` that maps to one.
+    fn call_under(&self, source_id: &str, keys: &[String]) -> Option<&String> {
+        keys.iter().find_map(|key| {
             self.current
                 .get(&(source_id.to_owned(), key.clone()))
                 .and_then(Option::as_ref)
-        })?;
-        match self.touched.get(call_id) {
-            Some(&at) => self.calls.get(at).map(|c| c.state.clone()),
-            None => self.loaded.get(call_id).cloned(),
-        }
+        })
+    }
+
+    /// Whether a call is known under any of `keys`.
+    pub fn knows(&self, source_id: &str, keys: &[String]) -> bool {
+        self.call_under(source_id, keys)
+            .is_some_and(|call_id| self.states.contains_key(call_id))
+    }
+
+    /// A copy of the latest state of the call known under the first of `keys` that maps to
+    /// one; the batch keeps its own.
+    pub fn find(&self, source_id: &str, keys: &[String]) -> Option<CallState> {
+        let call_id = self.call_under(source_id, keys)?;
+        self.states.get(call_id).cloned()
+    }
+
+    /// The latest state of that call, handed over rather than copied: the caller must give
+    /// the call's next state back through [`UnitOfWork::record`], or the batch forgets it.
+    pub fn take(&mut self, source_id: &str, keys: &[String]) -> Option<CallState> {
+        let call_id = self.call_under(source_id, keys)?.clone();
+        self.states.remove(&call_id)
     }
 
     /// Records what the normalizer made of the `origin`-th raw event: the call's new state and
@@ -126,19 +153,19 @@ impl UnitOfWork {
                 });
             }
         }
-        let write = CallWrite {
+        let touched = Touched {
             id: call_id.clone(),
-            state,
             due_at: next.due_at,
             now,
         };
-        match self.touched.get(&call_id) {
-            Some(&at) => self.calls[at] = write,
+        match self.touched_at.get(&call_id) {
+            Some(&at) => self.touched[at] = touched,
             None => {
-                self.touched.insert(call_id, self.calls.len());
-                self.calls.push(write);
+                self.touched_at.insert(call_id.clone(), self.touched.len());
+                self.touched.push(touched);
             }
         }
+        self.states.insert(call_id, state);
     }
 
     fn change_key(
@@ -154,14 +181,32 @@ impl UnitOfWork {
         self.keys.insert(id, change(before, call_id));
     }
 
-    /// What to write: calls, key changes and events, each in a deterministic order.
-    pub fn into_writes(mut self) -> (Vec<CallWrite>, Vec<(KeyId, KeyWrite)>, Vec<EventWrite>) {
+    /// What to write: calls (each state encoded as stored), key changes and events, each in
+    /// a deterministic order.
+    pub fn into_writes(
+        mut self,
+    ) -> Result<(Vec<CallWrite>, Vec<(KeyId, KeyWrite)>, Vec<EventWrite>), serde_json::Error> {
         let keys = self
             .key_order
             .into_iter()
             .filter_map(|id| self.keys.remove(&id).map(|w| (id, w)))
             .collect();
-        (self.calls, keys, self.events)
+        let mut calls = Vec::with_capacity(self.touched.len());
+        for touched in self.touched {
+            // Every touched call's state is here unless a caller took it and never gave it
+            // back through `record`, which the pipeline does not do.
+            let Some(state) = self.states.remove(&touched.id) else {
+                continue;
+            };
+            calls.push(CallWrite {
+                encoded: serde_json::to_string(&state)?,
+                id: touched.id,
+                state,
+                due_at: touched.due_at,
+                now: touched.now,
+            });
+        }
+        Ok((calls, keys, self.events))
     }
 }
 
@@ -204,7 +249,11 @@ mod tests {
 
     #[test]
     fn a_key_asked_for_and_not_found_finds_nothing() {
-        let work = UnitOfWork::new([("src_1".to_owned(), "k".to_owned())], vec![]);
+        let work = UnitOfWork::new(
+            [("src_1".to_owned(), "k".to_owned())],
+            vec![],
+            HashMap::new(),
+        );
         assert!(work.find("src_1", &["k".to_owned()]).is_none());
     }
 }

@@ -9,6 +9,7 @@
 //! is kept, and its source retries) while the others of its batch are stored.
 
 use super::apply::{IngestJob, IngestSummary, apply_batch};
+use super::state_cache::StateCache;
 use crate::normalizer::NormalizerConfig;
 use crate::storage::{Storage, StoreError};
 use futures_util::FutureExt;
@@ -145,6 +146,7 @@ async fn run(
     mut queue: mpsc::Receiver<(IngestJob, Reply)>,
     health: Arc<WriteHealth>,
 ) {
+    let states = StateCache::default();
     let mut held = None;
     loop {
         let first = match held.take() {
@@ -166,7 +168,7 @@ async fn run(
             batch.push(next);
         }
         let (jobs, replies): (Vec<IngestJob>, Vec<Reply>) = batch.into_iter().unzip();
-        let applied = apply_guarded(store.as_ref(), &config, &jobs).await;
+        let applied = apply_guarded(store.as_ref(), &config, &states, &jobs).await;
         health.record(applied.as_ref().map(|_| ()));
         match applied {
             Ok(summaries) => {
@@ -191,7 +193,8 @@ async fn run(
                 );
                 for (job, reply) in jobs.iter().zip(replies) {
                     let applied =
-                        apply_guarded(store.as_ref(), &config, std::slice::from_ref(job)).await;
+                        apply_guarded(store.as_ref(), &config, &states, std::slice::from_ref(job))
+                            .await;
                     health.record(applied.as_ref().map(|_| ()));
                     match applied {
                         Ok(mut summary) => {
@@ -210,9 +213,10 @@ async fn run(
 async fn apply_guarded(
     store: &dyn Storage,
     config: &NormalizerConfig,
+    states: &StateCache,
     jobs: &[IngestJob],
 ) -> Result<Vec<IngestSummary>, StoreError> {
-    AssertUnwindSafe(apply_batch(store, config, jobs))
+    AssertUnwindSafe(apply_batch(store, config, states, jobs))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| Err(StoreError::Corrupt("ingest batch panicked".into())))

@@ -12,7 +12,7 @@ use crate::domain::{E164Number, SourceId, TenantId, UserId};
 use crate::normalizer::model::EventType;
 use crate::normalizer::{CallEvent, CallState};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// One raw event of a batch: what the store needs to find its receipt and its call.
 #[derive(Clone, Debug)]
@@ -29,8 +29,11 @@ pub struct RawEventRef<'a> {
 pub struct StoredBatch {
     /// `(source id, dedupe key)` of the receipts stored already.
     pub receipts: HashSet<(String, String)>,
-    /// `(key, call id, state)` of the calls mapped to the batch's lookup keys.
-    pub calls: Vec<(KeyId, String, CallState)>,
+    /// `(key, call id)` of the batch's lookup keys that are mapped to a call.
+    pub keys: Vec<(KeyId, String)>,
+    /// Those calls' states as stored (JSON), by call id: the caller decodes them, and may
+    /// skip decoding a state it already holds in that exact form.
+    pub states: HashMap<String, String>,
 }
 
 /// Which stored events to list, newest first.
@@ -119,8 +122,8 @@ impl CallTx<'_> {
                 if kind == "receipt" {
                     stored.receipts.insert((source_id, key));
                 } else {
-                    let state = serde_json::from_str(&state).map_err(corrupt_json)?;
-                    stored.calls.push(((source_id, key), call_id, state));
+                    stored.states.entry(call_id.clone()).or_insert(state);
+                    stored.keys.push(((source_id, key), call_id));
                 }
             }
         }

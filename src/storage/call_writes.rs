@@ -37,6 +37,8 @@ pub enum KeyWrite {
 pub struct CallWrite {
     pub id: String,
     pub state: CallState,
+    /// `state` as stored (JSON), encoded by the caller, which may keep it.
+    pub encoded: String,
     pub due_at: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
 }
@@ -218,7 +220,7 @@ impl CallTx<'_> {
     pub async fn write(&mut self, writes: &CallWrites) -> Result<(), StoreError> {
         let mut bundle = Bundle::default();
         push_receipts(&mut bundle, &writes.receipts);
-        push_calls(&mut bundle, &writes.calls)?;
+        push_calls(&mut bundle, &writes.calls);
         push_keys(&mut bundle, &writes.keys);
         push_events(&mut bundle, &writes.events)?;
         push_participants(&mut bundle, &writes.events);
@@ -262,7 +264,7 @@ fn push_receipts(bundle: &mut Bundle, receipts: &[Receipt]) {
     }
 }
 
-fn push_calls(bundle: &mut Bundle, calls: &[CallWrite]) -> Result<(), StoreError> {
+fn push_calls(bundle: &mut Bundle, calls: &[CallWrite]) {
     for chunk in calls.chunks(rows_per_statement(7)) {
         let sql = format!(
             "INSERT INTO calls (id, tenant_id, source_id, state, due_at, ended, \
@@ -277,7 +279,7 @@ fn push_calls(bundle: &mut Bundle, calls: &[CallWrite]) -> Result<(), StoreError
                 Arg::Text(call.id.clone()),
                 Arg::Text(call.state.tenant_id.as_str().to_owned()),
                 Arg::Text(call.state.source_id.as_str().to_owned()),
-                Arg::Text(serde_json::to_string(&call.state).map_err(corrupt_json)?),
+                Arg::Text(call.encoded.clone()),
                 Arg::MaybeTime(call.due_at),
                 Arg::Bool(call.state.is_ended()),
                 Arg::Time(call.now),
@@ -285,7 +287,6 @@ fn push_calls(bundle: &mut Bundle, calls: &[CallWrite]) -> Result<(), StoreError
         }
         bundle.push(sql, args);
     }
-    Ok(())
 }
 
 /// Deletions are rare (a call leaving a park slot) and go one by one; mappings go in

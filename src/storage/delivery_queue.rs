@@ -5,7 +5,7 @@
 use super::StoreError;
 use super::bundle::{self, Arg, Bundle, rows_per_statement, values};
 use super::error::corrupt;
-use super::store::{Pool, Store, on_pool};
+use super::store::{Pool, Store, on_pool, on_write_pool};
 use crate::domain::{DeliveryId, HookId};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -281,7 +281,7 @@ impl DeliveryQueue for Store {
         // handler (1, 2, 5, 10, ... ms, 128 ms after eight tries), which was the tail of the
         // time from a raw event to its first delivery attempt.
         let writer = self.write_lock().await;
-        let claimed = on_pool!(self, |pool| sqlx::query(&claim)
+        let claimed = on_write_pool!(self, |pool| sqlx::query(&claim)
             .bind(now + lease)
             .bind(&token)
             .bind(now)

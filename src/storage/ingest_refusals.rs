@@ -3,7 +3,7 @@
 //! someone knocking, beside the source's raw-event figures. One upsert per refusal, on a row
 //! per source and hour: cheap, bounded, and the secret that was tried is never kept.
 
-use super::store::on_pool;
+use super::store::{on_pool, on_write_pool};
 use super::{Store, StoreError};
 use crate::domain::{SourceId, TenantId};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -51,7 +51,7 @@ impl IngestRefusalStore for Store {
         reason: &str,
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
+        on_write_pool!(self, |pool| sqlx::query(
             "INSERT INTO ingest_refusals (source_id, hour_start, refused, last_refused_at, \
              last_reason) SELECT id, $2, 1, $3, $4 FROM sources WHERE id = $1 \
              ON CONFLICT (source_id, hour_start) DO UPDATE SET \

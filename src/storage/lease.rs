@@ -3,7 +3,7 @@
 //! taking again, released by the holder only. The caller holds the write lock.
 
 use super::error::StoreError;
-use super::store::{Store, on_pool};
+use super::store::{Store, on_write_pool};
 use crate::domain::SourceId;
 
 /// The tables that carry `holder` and `lease_until_ms` per source.
@@ -51,7 +51,7 @@ impl Store {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<bool, StoreError> {
-        let taken = on_pool!(self, |pool| sqlx::query(table.take_sql())
+        let taken = on_write_pool!(self, |pool| sqlx::query(table.take_sql())
             .bind(holder)
             .bind(until_ms)
             .bind(source.as_str())
@@ -69,7 +69,7 @@ impl Store {
         source: &SourceId,
         holder: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| sqlx::query(table.release_sql())
+        on_write_pool!(self, |pool| sqlx::query(table.release_sql())
             .bind(source.as_str())
             .bind(holder)
             .execute(pool)

@@ -8,7 +8,7 @@
 use super::oauth_models::*;
 use super::oauth_rows::{CodeRow, GRANT_COLUMNS, GrantRow, KeyRow};
 use super::rows::{ClientRow, UserRow};
-use super::store::{Store, Tx, on_pool, on_tx};
+use super::store::{Store, Tx, on_pool, on_tx, on_write_pool};
 use super::{OAuthClient, StoreError};
 use crate::domain::{ClientId, GrantId, UserId};
 use chrono::{DateTime, Utc};
@@ -354,7 +354,7 @@ impl OAuthStore for Store {
         // an earlier retirement, so the grace window never grows). The successor is
         // derived from the presented token, so parallel refreshes write the same rows.
         let _writer = self.write_lock().await;
-        let rotated = on_pool!(self, |pool| sqlx::query(
+        let rotated = on_write_pool!(self, |pool| sqlx::query(
             "WITH rotation (token_hash, grant_id, created_at, retired_at) AS \
              (VALUES ($1, $3, $4, NULL), ($2, $3, $4, $4)) \
              INSERT INTO oauth_refresh_tokens (token_hash, grant_id, \

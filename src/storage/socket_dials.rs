@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::store::on_pool;
+use super::store::{on_pool, on_write_pool};
 use super::{Store, StoreError};
 use crate::domain::{CallRequestId, SourceId, TenantId};
 
@@ -91,7 +91,7 @@ pub trait SocketDialStore {
 impl SocketDialStore for Store {
     async fn hand_over_dial(&self, dial: &SocketDial, now_ms: i64) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
+        on_write_pool!(self, |pool| sqlx::query(
             "INSERT INTO socket_dials (request_id, tenant_id, source_id, endpoint, to_number, \
              caller_id, caller_name, ring_seconds, state, created_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9)",
@@ -117,7 +117,7 @@ impl SocketDialStore for Store {
         since_ms: i64,
     ) -> Result<Vec<SocketDial>, StoreError> {
         let _writer = self.write_lock().await;
-        let mut dials: Vec<SocketDial> = on_pool!(self, |pool| sqlx::query_as(
+        let mut dials: Vec<SocketDial> = on_write_pool!(self, |pool| sqlx::query_as(
             "UPDATE socket_dials SET state = 'sent' \
              WHERE source_id = $1 AND state = 'waiting' AND created_ms >= $2 \
              RETURNING request_id, tenant_id, source_id, endpoint, to_number, caller_id, \
@@ -133,7 +133,7 @@ impl SocketDialStore for Store {
 
     async fn answer_dial(&self, request: &str, state: DialState) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
+        on_write_pool!(self, |pool| sqlx::query(
             "UPDATE socket_dials SET state = $1 WHERE request_id = $2 AND state = 'sent'",
         )
         .bind(state.as_str())
@@ -161,7 +161,7 @@ impl SocketDialStore for Store {
 
     async fn abandon_dial(&self, request: &CallRequestId) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let taken = on_pool!(self, |pool| sqlx::query(
+        let taken = on_write_pool!(self, |pool| sqlx::query(
             "UPDATE socket_dials SET state = 'abandoned' \
              WHERE request_id = $1 AND state = 'waiting'",
         )

@@ -30,6 +30,19 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` with `$pool` bound to the pool queued writes use: SQLite's write connection
+/// (call it holding [`Store::write_lock`]), PostgreSQL's pool.
+macro_rules! on_write_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::storage::store::Pool::Sqlite {
+                write_pool: $pool, ..
+            } => $body,
+            $crate::storage::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Runs `$body` with `$conn` bound to the connection of the transaction `$tx` (a `&mut Tx`).
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
@@ -46,12 +59,18 @@ macro_rules! on_tx {
     };
 }
 
-pub(super) use {on_pool, on_tx};
+pub(super) use {on_pool, on_tx, on_write_pool};
 
 /// The pool of the backend the database URL names.
 pub(super) enum Pool {
     Sqlite {
+        /// Reads outside write transactions.
         pool: SqlitePool,
+        /// The one connection the queued writes use. SQLite drops a connection's page cache
+        /// whenever another connection has written, so writes spread over the read pool found
+        /// a cold cache each time and read their pages again; on one connection its own
+        /// writes keep the cache valid.
+        write_pool: SqlitePool,
         /// SQLite has one writer. Queuing writers here, in order, is far cheaper than letting
         /// them race for the file lock, where losers sleep in SQLite's busy handler.
         writer: Mutex<()>,
@@ -89,10 +108,13 @@ impl Store {
             .backend()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let pool = match backend {
-            Backend::Sqlite => Pool::Sqlite {
-                pool: connect_sqlite(url, max_connections).await?,
-                writer: Mutex::new(()),
-            },
+            Backend::Sqlite => {
+                sqlite_pools(
+                    SqliteConnectOptions::from_str(url.expose())?,
+                    max_connections,
+                )
+                .await?
+            }
             Backend::Postgres => Pool::Postgres(connect_postgres(url, max_connections).await?),
         };
         Ok(Store {
@@ -108,19 +130,18 @@ impl Store {
         max_connections: u32,
     ) -> Result<Store, StoreError> {
         Ok(Store {
-            pool: Pool::Sqlite {
-                pool: sqlite_pool(options, max_connections).await?,
-                writer: Mutex::new(()),
-            },
+            pool: sqlite_pools(options, max_connections).await?,
             max_connections,
         })
     }
 
-    /// The SQLite pool, for statements no store method models (per-connection `PRAGMA`s);
-    /// `None` on PostgreSQL.
-    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+    /// The SQLite pools (reads, then the write connection), for statements no store method
+    /// models (per-connection `PRAGMA`s); `None` on PostgreSQL.
+    pub fn sqlite_pools(&self) -> Option<[&SqlitePool; 2]> {
         match &self.pool {
-            Pool::Sqlite { pool, .. } => Some(pool),
+            Pool::Sqlite {
+                pool, write_pool, ..
+            } => Some([pool, write_pool]),
             Pool::Postgres(_) => None,
         }
     }
@@ -133,9 +154,11 @@ impl Store {
     /// (sorted by the caller, so instances locking overlapping sets cannot deadlock).
     pub(super) async fn begin_write(&self, lock_keys: &[&str]) -> Result<Tx<'_>, StoreError> {
         match &self.pool {
-            Pool::Sqlite { pool, writer } => {
+            Pool::Sqlite {
+                write_pool, writer, ..
+            } => {
                 let guard = writer.lock().await;
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let tx = write_pool.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Tx::Sqlite(tx, guard))
             }
             Pool::Postgres(pool) => {
@@ -157,8 +180,8 @@ impl Store {
         self.begin_write(&[]).await
     }
 
-    /// The write lock alone, for a write that is one statement (no transaction needed);
-    /// PostgreSQL needs none.
+    /// The write lock alone, for a write that is one statement (no transaction needed), run
+    /// through [`on_write_pool!`]; PostgreSQL needs none.
     pub(super) async fn write_lock(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.pool {
             Pool::Sqlite { writer, .. } => Some(writer.lock().await),
@@ -186,19 +209,51 @@ const SQLITE_STATEMENT_CACHE: usize = 64;
 /// The bound stays for processes that run no background checkpoints (admin commands).
 const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
-/// Opens (creating if missing) the database file. WAL lets readers run beside the one writer;
-/// `synchronous=NORMAL` is durable across process crashes in WAL mode. Memory is bounded on
-/// purpose: a fixed page cache per connection, no memory-mapped I/O (mapped pages of a growing
-/// file would count against the process), a bounded statement cache.
-async fn connect_sqlite(url: &DatabaseUrl, max_connections: u32) -> Result<SqlitePool, StoreError> {
-    sqlite_pool(
-        SqliteConnectOptions::from_str(url.expose())?,
+/// Page cache of the write connection, in KiB: it holds the pages ingest batches and
+/// delivery claims touch again and again (recent calls, queue heads, index roots).
+const SQLITE_WRITER_CACHE_KIB: i64 = 8192;
+
+/// Opens (creating if missing) the database file: a pool for reads and one connection for
+/// the queued writes. WAL lets readers run beside the one writer; `synchronous=NORMAL` is
+/// durable across process crashes in WAL mode. Memory is bounded on purpose: a fixed page
+/// cache per connection, no memory-mapped I/O (mapped pages of a growing file would count
+/// against the process), a bounded statement cache.
+async fn sqlite_pools(
+    options: SqliteConnectOptions,
+    max_connections: u32,
+) -> Result<Pool, StoreError> {
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("mmap_size", "0")
+        .pragma(
+            "wal_autocheckpoint",
+            SQLITE_AUTOCHECKPOINT_PAGES.to_string(),
+        )
+        .statement_cache_capacity(SQLITE_STATEMENT_CACHE);
+    let pool = sqlite_pool(
+        options
+            .clone()
+            .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}")),
         max_connections,
     )
-    .await
+    .await?;
+    let write_pool = sqlite_pool(
+        options.pragma("cache_size", format!("-{SQLITE_WRITER_CACHE_KIB}")),
+        1,
+    )
+    .await?;
+    Ok(Pool::Sqlite {
+        pool,
+        write_pool,
+        writer: Mutex::new(()),
+    })
 }
 
-/// The SQLite pool over `options` (with this store's settings added). A connection goes back
+/// A SQLite pool of up to `max_connections` over `options`. A connection goes back
 /// into the pool only outside any transaction: after a failed statement or `COMMIT` (a full
 /// disk, an I/O error) SQLite may already have rolled the transaction back, the rollback sqlx
 /// then sends fails, and sqlx would still count the connection as inside its transaction, so
@@ -207,19 +262,6 @@ async fn sqlite_pool(
     options: SqliteConnectOptions,
     max_connections: u32,
 ) -> Result<SqlitePool, StoreError> {
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
-        .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-        .pragma("mmap_size", "0")
-        .pragma(
-            "wal_autocheckpoint",
-            SQLITE_AUTOCHECKPOINT_PAGES.to_string(),
-        )
-        .statement_cache_capacity(SQLITE_STATEMENT_CACHE);
     // A local file needs no liveness ping before each use; skipping it saves a hop to the
     // connection's worker thread per transaction.
     Ok(SqlitePoolOptions::new()
@@ -283,6 +325,9 @@ impl super::Storage for Store {
     }
 
     async fn close(&self) {
+        if let Pool::Sqlite { write_pool, .. } = &self.pool {
+            write_pool.close().await;
+        }
         on_pool!(self, |pool| pool.close().await);
     }
 

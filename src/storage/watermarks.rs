@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::lease::LeaseTable;
-use super::store::on_pool;
+use super::store::{on_pool, on_write_pool};
 use super::{Store, StoreError};
 use crate::domain::SourceId;
 
@@ -76,7 +76,7 @@ impl WatermarkStore for Store {
 
     async fn set_swept_to(&self, source: &SourceId, to_ms: i64) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        on_pool!(self, |pool| sqlx::query(
+        on_write_pool!(self, |pool| sqlx::query(
             "INSERT INTO reconcile_watermarks (source_id, swept_to_ms) VALUES ($1, $2) \
              ON CONFLICT (source_id) DO UPDATE SET swept_to_ms = $2 \
              WHERE reconcile_watermarks.swept_to_ms IS NULL \

@@ -9,7 +9,7 @@ use ringhook::config::Backend;
 use ringhook::domain::SourceKind;
 use ringhook::ingest::Parsed;
 use ringhook::normalizer::{NormalizerConfig, StaticDirectory};
-use ringhook::pipeline::{DirectoryCache, IngestJob, apply_batch};
+use ringhook::pipeline::{DirectoryCache, IngestJob, StateCache, apply_batch};
 use ringhook::storage::{NewSource, Source};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -69,7 +69,9 @@ pub async fn seed_calls(f: &Fixture, source: &Source, calls: usize) -> Vec<Strin
     let mut ids = Vec::new();
     for n in 0..calls {
         let jobs = ingest_jobs(source, &directory, &copies, n);
-        let summaries = apply_batch(store, &config, &jobs).await.unwrap();
+        let summaries = apply_batch(store, &config, &StateCache::default(), &jobs)
+            .await
+            .unwrap();
         let id = summaries
             .iter()
             .flat_map(|s| &s.events)
@@ -200,7 +202,9 @@ async fn console_calls_scale(backend: Backend) {
             .iter()
             .flat_map(|n| ingest_jobs(&source, &directory, &copies, *n))
             .collect();
-        let summaries = apply_batch(store, &config, &jobs).await.unwrap();
+        let summaries = apply_batch(store, &config, &StateCache::default(), &jobs)
+            .await
+            .unwrap();
         triggers += summaries.iter().map(|s| s.events.len()).sum::<usize>();
     }
     let (alice, _) = signed_in(&f, "alice@acme.example").await;

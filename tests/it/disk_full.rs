@@ -53,8 +53,8 @@ async fn ingest_recovers_from_a_full_disk_without_a_restart_and_loses_nothing_an
         pool.close().await;
         pages
     };
-    // Every connection the store opens may grow the file by a few pages only; one connection,
-    // so the test can lift the limit on it.
+    // Every connection the store opens may grow the file by a few pages only; one read
+    // connection and the write connection, so the test can lift the limit on both.
     let options = SqliteConnectOptions::from_str(db.url.expose())
         .unwrap()
         .pragma("max_page_count", (pages + 8).to_string());
@@ -109,10 +109,12 @@ async fn ingest_recovers_from_a_full_disk_without_a_restart_and_loses_nothing_an
     assert_eq!(still_full.status, 503);
 
     // Room again: the same process stores everything.
-    sqlx::query("PRAGMA max_page_count = 1073741823")
-        .execute(store.sqlite_pool().unwrap())
-        .await
-        .unwrap();
+    for pool in store.sqlite_pools().unwrap() {
+        sqlx::query("PRAGMA max_page_count = 1073741823")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
     for _ in 0..20 {
         let answer = post(&client, &ingest, &calls.next().unwrap()).await;
         assert_eq!(answer.status, 200, "ingest works again without a restart");
@@ -127,7 +129,7 @@ async fn ingest_recovers_from_a_full_disk_without_a_restart_and_loses_nothing_an
     );
 
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM raw_event_receipts")
-        .fetch_one(store.sqlite_pool().unwrap())
+        .fetch_one(store.sqlite_pools().unwrap()[0])
         .await
         .unwrap();
     assert!(
