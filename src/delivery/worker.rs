@@ -17,12 +17,13 @@ use crate::metrics::Metrics;
 use crate::storage::delivery_queue::{AttemptRecord, ClaimedDelivery, DeliveryResult, NextStep};
 use crate::storage::{Storage, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use rand::RngExt;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How one worker behaves.
@@ -112,20 +113,32 @@ impl DeliveryWorker {
     }
 
     /// Keeps up to `concurrency` attempts in flight until `shutdown`, claiming more whenever
-    /// slots are free and recording each group of finished attempts at once; on shutdown the
-    /// attempts in flight finish and are recorded first.
+    /// slots are free; on shutdown the attempts in flight finish and are recorded first.
+    ///
+    /// Each attempt is a task of its own and a separate recorder writes finished attempts
+    /// (those that finished together in one write), so that neither waits on this loop's
+    /// database calls: while the loop awaited a claim or a record (queued behind ingest
+    /// batches for the one writer), attempts in flight were not polled, and a freshly
+    /// committed delivery was not claimed until the record was written.
     pub async fn run(self, wake: Arc<DeliveryWakeup>, shutdown: CancellationToken) {
-        let mut in_flight = FuturesUnordered::new();
+        let worker = Arc::new(self);
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(worker.clone().record_finished(finished_rx));
+        let mut in_flight = JoinSet::new();
         let mut backoff = Duration::from_millis(100);
         let mut look_for_work = true;
         while !shutdown.is_cancelled() {
-            let free = self.settings.concurrency.saturating_sub(in_flight.len());
+            let free = worker.settings.concurrency.saturating_sub(in_flight.len());
             if look_for_work && free > 0 {
-                match self.claim(free).await {
+                match worker.claim(free).await {
                     Ok(claimed) => {
                         backoff = Duration::from_millis(100);
-                        look_for_work = claimed.len() == self.claim_size(free);
-                        in_flight.extend(claimed.into_iter().map(|d| self.deliver(d, Utc::now())));
+                        look_for_work = claimed.len() == worker.claim_size(free);
+                        for delivery in claimed {
+                            let worker = worker.clone();
+                            in_flight
+                                .spawn(async move { worker.deliver(delivery, Utc::now()).await });
+                        }
                         continue;
                     }
                     Err(error) => {
@@ -138,15 +151,14 @@ impl DeliveryWorker {
             let idle = if backoff > Duration::from_millis(100) {
                 backoff
             } else {
-                self.settings.idle_poll
+                worker.settings.idle_poll
             };
             tokio::select! {
-                Some(first) = in_flight.next(), if !in_flight.is_empty() => {
-                    let mut finished = vec![first];
-                    while let Some(Some(result)) = in_flight.next().now_or_never() {
-                        finished.push(result);
+                Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    forward(first, &finished_tx);
+                    while let Some(next) = in_flight.try_join_next() {
+                        forward(next, &finished_tx);
                     }
-                    self.record(&finished).await;
                     look_for_work = true;
                 }
                 _ = wake.local.notified() => look_for_work = true,
@@ -154,9 +166,25 @@ impl DeliveryWorker {
                 _ = shutdown.cancelled() => {}
             }
         }
-        let finished: Vec<DeliveryResult> = in_flight.collect().await;
-        if !finished.is_empty() {
-            self.record(&finished).await;
+        while let Some(next) = in_flight.join_next().await {
+            forward(next, &finished_tx);
+        }
+        drop(finished_tx);
+        let _ = recorder.await;
+    }
+
+    /// Writes finished attempts as they come, all those waiting in one write, until the
+    /// worker loop has ended and everything it sent is written.
+    async fn record_finished(
+        self: Arc<Self>,
+        mut finished: mpsc::UnboundedReceiver<DeliveryResult>,
+    ) {
+        while let Some(first) = finished.recv().await {
+            let mut results = vec![first];
+            while let Ok(next) = finished.try_recv() {
+                results.push(next);
+            }
+            self.record(&results).await;
         }
     }
 
@@ -275,6 +303,21 @@ impl DeliveryWorker {
 
 /// The target's rate limit is used up: try again after this wait.
 struct Deferred(TimeDelta);
+
+/// Hands a finished attempt to the recorder. An attempt whose task panicked has no result:
+/// its claim expires with its lease and the delivery is attempted again.
+fn forward(
+    joined: Result<DeliveryResult, tokio::task::JoinError>,
+    recorder: &mpsc::UnboundedSender<DeliveryResult>,
+) {
+    match joined {
+        Ok(result) => {
+            // The recorder runs until this loop has ended: sending cannot fail before.
+            let _ = recorder.send(result);
+        }
+        Err(error) => tracing::error!(error = %error, "a delivery attempt failed to finish"),
+    }
+}
 
 fn failed(error: String, started: Instant) -> Outcome {
     Outcome {

@@ -57,6 +57,9 @@ pub struct UnitOfWork {
     event_ids: HashSet<String>,
 }
 
+/// What a batch writes: calls, key changes and events.
+pub type Writes = (Vec<CallWrite>, Vec<(KeyId, KeyWrite)>, Vec<EventWrite>);
+
 /// A changed call's row fields besides its state.
 struct Touched {
     id: String,
@@ -183,9 +186,7 @@ impl UnitOfWork {
 
     /// What to write: calls (each state encoded as stored), key changes and events, each in
     /// a deterministic order.
-    pub fn into_writes(
-        mut self,
-    ) -> Result<(Vec<CallWrite>, Vec<(KeyId, KeyWrite)>, Vec<EventWrite>), serde_json::Error> {
+    pub fn into_writes(mut self) -> Result<Writes, serde_json::Error> {
         let keys = self
             .key_order
             .into_iter()
