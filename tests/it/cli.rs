@@ -465,7 +465,12 @@ async fn simulate_replays_copies_of_a_scenario_that_events_then_lists() {
         fixtures.to_str().unwrap(),
     ]);
     env(&mut simulate);
-    let output = simulate.output().unwrap();
+    // Off the test's runtime: the app's writes must not wait for this thread to run again
+    // (the store hands its connections back on the runtime that used them last).
+    let output = tokio::task::spawn_blocking(move || simulate.output())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let requests = report["requests"].as_array().unwrap();
