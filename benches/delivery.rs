@@ -280,6 +280,9 @@ async fn drain(
     drop(server);
 }
 
+/// Seconds of load before the measured phase of a latency run.
+const WARMUP_SECONDS: usize = 1;
+
 /// What one latency run measured.
 struct SteadyRun {
     /// Raw event posted → its trigger's first delivery attempt, 99th percentile.
@@ -302,19 +305,28 @@ async fn steady(
         "{}",
         limit.line(&format!("{backend}: trivial handler (GET /healthz)"))
     );
-    let cpu_before = server.cpu_time();
     let client = reqwest::Client::new();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let total = rate * seconds as usize;
+    // The same load for a second first, not counted: the server was just started, and its
+    // first requests (and the bench's) open connections and prepare statements.
+    let warmup = rate * WARMUP_SECONDS;
+    let mut cpu_before = server.cpu_time();
     // Per trigger: when its raw event was posted and when the server answered it.
     type Stamps = HashMap<(String, String), (Instant, Option<Instant>)>;
     let sent: Arc<Mutex<Stamps>> = Arc::default();
+    let mut started = Instant::now();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut tasks = Vec::new();
     let mut n = first_call;
     let mut queue: Vec<(String, Vec<u8>)> = Vec::new();
-    for _ in 0..total {
+    for i in 0..warmup + total {
+        let measured = i >= warmup;
+        if i == warmup {
+            cpu_before = server.cpu_time();
+            started = Instant::now();
+        }
         if queue.is_empty() {
             queue = call_bodies(n);
             queue.reverse();
@@ -332,7 +344,7 @@ async fn steady(
                 f if f.starts_with("03_") => Some("call.answered"),
                 _ => None,
             };
-            let key = trigger.map(|t| (call, t.to_owned()));
+            let key = trigger.filter(|_| measured).map(|t| (call, t.to_owned()));
             if let Some(key) = &key {
                 sent.lock().unwrap().insert(key.clone(), (at, None));
             }
@@ -350,7 +362,7 @@ async fn steady(
             {
                 stamps.1 = Some(answered);
             }
-            (status, answered - at)
+            (status, measured.then_some(answered - at))
         }));
     }
     let mut failed = 0;
@@ -360,7 +372,7 @@ async fn steady(
         if status != 200 {
             failed += 1;
         }
-        answered.push(took);
+        answered.extend(took);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Ingest, normalization and the deliveries it caused, all inside the server.
@@ -369,9 +381,16 @@ async fn steady(
     let first = seen.first.lock().unwrap().clone();
     let mut latencies = Vec::new();
     let mut after_answer = Vec::new();
+    // (latency, when in the run its raw event was sent), to tell a start-up tail from a
+    // periodic one.
+    let mut slowest = Vec::new();
     for (key, (at, answer)) in &sent {
         if let Some(arrived) = first.get(key) {
             latencies.push(arrived.saturating_duration_since(*at));
+            slowest.push((
+                arrived.saturating_duration_since(*at),
+                at.saturating_duration_since(started),
+            ));
             if let Some(answer) = answer {
                 after_answer.push(arrived.saturating_duration_since(*answer));
             }
@@ -400,6 +419,17 @@ async fn steady(
         ms(percentile(&mut after_answer, 0.5)),
         ms(percentile(&mut after_answer, 0.99)),
         ms(percentile(&mut after_answer, 1.0)),
+    );
+    slowest.sort_by(|a, b| b.cmp(a));
+    let slowest: Vec<String> = slowest
+        .iter()
+        .take(latencies.len() / 100 + 1)
+        .map(|(took, at)| format!("{:.0} ms at {:.1} s", ms(*took), at.as_secs_f64()))
+        .collect();
+    println!(
+        "{:<52} {}",
+        format!("{backend}: slowest 1 % (sent at, into the run)"),
+        slowest.join(", ")
     );
     println!(
         "{:<52} {:>6.1} µs per raw event (ingest + its deliveries)",
