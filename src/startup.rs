@@ -71,6 +71,9 @@ impl Application {
         storage: Arc<dyn Storage>,
         workers: Workers,
     ) -> anyhow::Result<Application> {
+        tokio::task::spawn_blocking(crate::domain::E164Number::load_numbering_plans)
+            .await
+            .context("cannot load the phone numbering plans")?;
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();

@@ -16,6 +16,7 @@ use crate::storage::raw_events::RawEventWrite;
 use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The raw events of one ingest request, with what normalizing them needs.
 pub struct IngestJob {
@@ -67,6 +68,14 @@ pub struct IngestSummary {
     pub deliveries: u64,
 }
 
+/// A batch slower than this is logged with the time each step took: every request of the
+/// batch, and those queued behind it, waited that long for its answer.
+const SLOW_BATCH: Duration = Duration::from_millis(50);
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 /// A stored event with what it queued: `(index of its raw event, event, deliveries)`.
 pub(super) type Written = (usize, CallEvent, u64);
 
@@ -91,10 +100,13 @@ pub async fn apply_batch(
     let mut sources: Vec<&str> = raws.iter().map(|r| r.source_id.as_str()).collect();
     sources.sort_unstable();
     sources.dedup();
+    let started = Instant::now();
     let mut tx = store.begin_calls(&sources).await?;
+    let locked = started.elapsed();
 
     // Read: the receipts and the calls the batch's raw events name.
     let stored = tx.read_batch(&raws).await?;
+    let read = started.elapsed();
     let mut receipts = Receipts::new(stored.receipts);
     let asked = raws.iter().flat_map(|r| {
         let source = r.source_id.as_str();
@@ -162,9 +174,23 @@ pub async fn apply_batch(
     }
 
     // Write (with the fan-out to hooks) and commit; only then is any request answered.
+    let decided = started.elapsed();
     let (written, calls) = write(&mut tx, new_receipts, kept, work).await?;
+    let wrote = started.elapsed();
     tx.commit().await?;
     states.keep(calls);
+    let committed = started.elapsed();
+    if committed >= SLOW_BATCH {
+        tracing::warn!(
+            raw_events = raws.len(),
+            locked_ms = millis(locked),
+            read_ms = millis(read - locked),
+            decided_ms = millis(decided - read),
+            written_ms = millis(wrote - decided),
+            committed_ms = millis(committed - wrote),
+            "slow ingest batch"
+        );
+    }
     for (n, event, deliveries) in written {
         let summary = &mut summaries[origins[n].0];
         summary.deliveries += deliveries;

@@ -40,6 +40,12 @@ pub async fn settle_due(
     Ok(written.len())
 }
 
+/// Calls settled per transaction by [`run`].
+const SWEEP_CALLS: u32 = 8;
+
+/// Sweeps per tick at most (a backlog larger than this many sweeps waits for the next tick).
+const MAX_SWEEPS_PER_TICK: usize = 64;
+
 /// Runs [`settle_due`] every `interval` until `shutdown`; a failed step is logged and retried.
 pub async fn run(
     store: Arc<dyn Storage>,
@@ -48,10 +54,18 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     loop {
-        match settle_due(store.as_ref(), &config, Utc::now(), 200).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(events = n, "settled calls"),
-            Err(error) => tracing::warn!(error = %error, "settling calls failed; will retry"),
+        // Small sweeps, one after the other: each holds the calls' write lock, and ingest
+        // batches queue behind it (a sweep of 40 calls held it 30–70 ms, the largest part
+        // of the ingest answer's tail on SQLite).
+        for _ in 0..MAX_SWEEPS_PER_TICK {
+            match settle_due(store.as_ref(), &config, Utc::now(), SWEEP_CALLS).await {
+                Ok(0) => break,
+                Ok(n) => tracing::debug!(events = n, "settled calls"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "settling calls failed; will retry");
+                    break;
+                }
+            }
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
