@@ -6,11 +6,6 @@ use ringhook::config::Settings;
 use ringhook::telemetry;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: a raw event's path allocates and frees thousands
-/// of small strings and maps, and glibc's malloc and free were a sixth of its instructions.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
