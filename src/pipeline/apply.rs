@@ -13,7 +13,7 @@ use crate::ingest::RawCallEvent;
 use crate::normalizer::{self, CallEvent, CallState, NormalizerConfig, StaticDirectory};
 use crate::storage::call_writes::{CallWrite, CallWrites, EventWrite, Receipt};
 use crate::storage::raw_events::RawEventWrite;
-use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError};
+use crate::storage::{CallTx, RawEventRef, Source, Storage, StoreError, corrupt_json};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,11 +197,6 @@ pub async fn apply_batch(
         summary.events.push(event);
     }
     Ok(summaries)
-}
-
-/// A stored call state that does not decode, or a state that does not encode.
-pub(super) fn corrupt_json(error: serde_json::Error) -> StoreError {
-    StoreError::Corrupt(format!("call state: {error}"))
 }
 
 /// The raw events of `jobs` that name a call, with the `(job, event)` index of each; the

@@ -11,7 +11,7 @@ use crate::normalizer::{CallEvent, CallState, NormalizerConfig, StaticDirectory}
 use crate::reconcile::cdr;
 use crate::reconcile::record::HistoryRecord;
 use crate::reconcile::rules::{self, SourceRef, Verdict};
-use crate::storage::{RawEventRef, Source, Storage, StoreError};
+use crate::storage::{RawEventRef, Source, Storage, StoreError, corrupt_json};
 use chrono::{DateTime, Utc};
 
 /// What one batch of history records changed (or would change, on a dry run).
@@ -69,7 +69,7 @@ pub async fn apply_history(
             .iter()
             .map(|k| (source.id.as_str().to_owned(), k.clone()))
     });
-    let calls = state_cache::decode_all(stored.states).map_err(apply::corrupt_json)?;
+    let calls = state_cache::decode_all(stored.states).map_err(corrupt_json)?;
     let mut work = UnitOfWork::new(asked, stored.keys, calls);
     let from = SourceRef {
         tenant_id: &source.tenant_id,

@@ -43,8 +43,9 @@ pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-/// A stored JSON document (call state, event payload) that does not parse.
-pub(super) fn corrupt_json(error: serde_json::Error) -> StoreError {
+/// A stored JSON document (call state, event payload) that does not parse, or a call state
+/// that does not encode.
+pub(crate) fn corrupt_json(error: serde_json::Error) -> StoreError {
     StoreError::Corrupt(format!("call state: {error}"))
 }
 

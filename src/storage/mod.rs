@@ -45,6 +45,7 @@ pub use call_tx::{CallTx, KeyId};
 pub use client_lifecycle::ClientLifecycle;
 pub use delivery_queue::DeliveryQueue;
 pub use error::StoreError;
+pub(crate) use error::corrupt_json;
 pub use hook_admin::HookAdmin;
 pub use hooks::{HookScope, HookStatus, HookStore};
 pub use ingest_refusals::{IngestRefusalStore, SourceRefusals};
