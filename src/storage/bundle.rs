@@ -4,8 +4,11 @@
 //!
 //! Round trips, not rows, are what a batch costs: on SQLite each statement is a hop to the
 //! connection's worker thread and back, on PostgreSQL a network trip. SQLite runs a whole
-//! bundle as one multi-statement call; PostgreSQL, whose extended protocol takes one statement
-//! per call, runs its statements in turn.
+//! bundle as one multi-statement call. PostgreSQL's extended protocol takes one statement per
+//! call, so its statements go as the sub-statements of one `WITH` statement; they then see one
+//! snapshot and not each other's rows, so a statement that reads what an earlier one wrote (or
+//! changes a row an earlier one may change) comes after a [`Bundle::fence`], which begins the
+//! next `WITH` statement.
 
 use super::StoreError;
 use super::store::{Tx, on_tx};
@@ -70,23 +73,44 @@ pub(super) enum Arg {
     MaybeTime(Option<DateTime<Utc>>),
 }
 
-/// Statements that need no answer, run in as few calls as the backend allows. Each statement
-/// numbers its parameters from `$1`.
+/// Statements that need no answer, run in as few calls as the backend allows, in the order
+/// pushed. Each statement numbers its parameters from `$1`.
 #[derive(Default)]
 pub(super) struct Bundle {
-    pub statements: Vec<(String, Vec<Arg>)>,
+    statements: Vec<Statement>,
+    /// A fence was set: the next statement pushed begins a new run.
+    fenced: bool,
+}
+
+struct Statement {
+    sql: String,
+    args: Vec<Arg>,
+    /// Begins a run: it reads or changes rows the statements before it wrote.
+    after_previous: bool,
 }
 
 impl Bundle {
     pub fn push(&mut self, sql: String, args: Vec<Arg>) {
-        self.statements.push((sql, args));
+        let after_previous = std::mem::take(&mut self.fenced);
+        self.statements.push(Statement {
+            sql,
+            args,
+            after_previous,
+        });
     }
 
-    /// The statements joined into as few texts as fit [`MAX_PARAMS`] each, parameters
-    /// renumbered to run as one call (SQLite binds `$n` across a multi-statement text).
-    pub fn joined(self) -> Vec<(String, Vec<Arg>)> {
+    /// The statements pushed from here on see the rows of those pushed before (they join on
+    /// them, or may change a row those change).
+    pub fn fence(&mut self) {
+        self.fenced = !self.statements.is_empty();
+    }
+
+    /// SQLite's calls: the statements joined into multi-statement texts of at most
+    /// [`MAX_PARAMS`] each, parameters renumbered (SQLite binds `$n` across the text and runs
+    /// its statements in turn).
+    fn joined(self) -> Vec<(String, Vec<Arg>)> {
         let mut out: Vec<(String, Vec<Arg>)> = Vec::new();
-        for (sql, args) in self.statements {
+        for Statement { sql, args, .. } in self.statements {
             match out.last_mut() {
                 Some((text, all)) if all.len() + args.len() <= MAX_PARAMS => {
                     text.push_str(";\n");
@@ -98,40 +122,75 @@ impl Bundle {
         }
         out
     }
+
+    /// PostgreSQL's calls: runs of independent statements as the sub-statements of one `WITH`
+    /// statement each (`WITH s0 AS (…), s1 AS (…) SELECT 1`), a [`Bundle::fence`] ending a
+    /// run; a run of one statement goes as it is.
+    fn with_statements(self) -> Vec<(String, Vec<Arg>)> {
+        let mut runs: Vec<Vec<Statement>> = Vec::new();
+        for statement in self.statements {
+            let params = |run: &Vec<Statement>| run.iter().map(|s| s.args.len()).sum::<usize>();
+            match runs.last_mut() {
+                Some(run)
+                    if !statement.after_previous
+                        && params(run) + statement.args.len() <= MAX_PARAMS =>
+                {
+                    run.push(statement)
+                }
+                _ => runs.push(vec![statement]),
+            }
+        }
+        runs.into_iter()
+            .map(|mut run| {
+                if run.len() == 1 {
+                    let only = run.remove(0);
+                    return (only.sql, only.args);
+                }
+                let mut text = String::from("WITH ");
+                let mut all = Vec::new();
+                for (n, Statement { sql, args, .. }) in run.into_iter().enumerate() {
+                    if n > 0 {
+                        text.push_str(",\n");
+                    }
+                    text.push_str(&format!("s{n} AS ({})", renumber(&sql, all.len())));
+                    all.extend(args);
+                }
+                text.push_str("\nSELECT 1");
+                (text, all)
+            })
+            .collect()
+    }
 }
 
 /// `sql` with every `$n` parameter moved up by `offset`.
 fn renumber(sql: &str, offset: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        out.push(c);
-        if c != '$' {
-            continue;
-        }
-        let start = at + 1;
-        let mut end = start;
-        while let Some(&(i, d)) = chars.peek() {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            end = i + 1;
-            chars.next();
-        }
-        match sql[start..end].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + offset).to_string()),
-            Err(_) => out.push_str(&sql[start..end]),
-        }
+    use std::fmt::Write;
+    if offset == 0 {
+        return sql.to_owned();
     }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => {
+                let _ = write!(out, "{}", n + offset);
+            }
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
     out
 }
 
 /// Runs the bundle inside `tx`.
 pub(super) async fn run(tx: &mut Tx<'_>, bundle: Bundle) -> Result<(), StoreError> {
-    // SQLite binds `$n` across a multi-statement text, so the bundle goes in one call.
     let statements = match tx {
         Tx::Sqlite(..) => bundle.joined(),
-        Tx::Postgres(_) => bundle.statements,
+        Tx::Postgres(_) => bundle.with_statements(),
     };
     for (sql, args) in statements {
         on_tx!(&mut *tx, |conn| {
@@ -180,6 +239,38 @@ mod tests {
     }
 
     #[test]
+    fn statements_between_fences_become_one_with_statement() {
+        let mut bundle = Bundle::default();
+        bundle.push("INSERT A $1".into(), vec![Arg::Int(1)]);
+        bundle.push("INSERT B $1, $2".into(), vec![Arg::Int(2), Arg::Int(3)]);
+        bundle.fence();
+        bundle.push("INSERT C $1".into(), vec![Arg::Int(4)]);
+        bundle.push("INSERT D $1".into(), vec![Arg::Int(5)]);
+        bundle.fence();
+        bundle.fence();
+        bundle.push("UPDATE E $1".into(), vec![Arg::Int(6)]);
+        let texts: Vec<(String, usize)> = bundle
+            .with_statements()
+            .into_iter()
+            .map(|(sql, args)| (sql, args.len()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (
+                    "WITH s0 AS (INSERT A $1),\ns1 AS (INSERT B $2, $3)\nSELECT 1".into(),
+                    3
+                ),
+                (
+                    "WITH s0 AS (INSERT C $1),\ns1 AS (INSERT D $2)\nSELECT 1".into(),
+                    2
+                ),
+                ("UPDATE E $1".into(), 1),
+            ]
+        );
+    }
+
+    #[test]
     fn a_bundle_splits_where_the_parameters_would_overflow() {
         let mut bundle = Bundle::default();
         for _ in 0..3 {
@@ -189,5 +280,13 @@ mod tests {
             );
         }
         assert_eq!(bundle.joined().len(), 2);
+        let mut bundle = Bundle::default();
+        for _ in 0..3 {
+            bundle.push(
+                "X $1".into(),
+                (0..MAX_PARAMS / 2).map(|_| Arg::Bool(true)).collect(),
+            );
+        }
+        assert_eq!(bundle.with_statements().len(), 2);
     }
 }

@@ -223,10 +223,12 @@ impl CallTx<'_> {
         push_calls(&mut bundle, &writes.calls);
         push_keys(&mut bundle, &writes.keys);
         push_events(&mut bundle, &writes.events)?;
+        push_raw_events(&mut bundle, &writes.raw_events);
+        // Participants and deliveries find their event's `seq` in the rows just written.
+        bundle.fence();
         push_participants(&mut bundle, &writes.events);
         push_deliveries(&mut bundle, &writes.deliveries);
         push_request_moves(&mut bundle, &writes.request_moves);
-        push_raw_events(&mut bundle, &writes.raw_events);
         bundle::run(&mut self.tx, bundle).await
     }
 }
@@ -413,6 +415,8 @@ fn push_deliveries(bundle: &mut Bundle, deliveries: &[NewDelivery]) {
 /// itself, so a dial answer recorded meanwhile is never undone.
 fn push_request_moves(bundle: &mut Bundle, moves: &[RequestMove]) {
     for step in moves {
+        // A second move of the same request must see the first.
+        bundle.fence();
         bundle.push(
             format!(
                 "UPDATE call_requests SET status = $1, reason = NULL, updated_at = $2 \

@@ -108,8 +108,9 @@ pub trait Storage:
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self);
     /// SQLite: copies what the write-ahead log holds into the database file (a passive
-    /// checkpoint, which never waits for or blocks the writer), so that the log stays short and
-    /// no commit has to do it. No-op on PostgreSQL.
+    /// checkpoint, which never waits for or blocks the writer), so that no commit has to do
+    /// it; once the log is long, also makes it start again from its beginning (holding the
+    /// writer for the few frames written meanwhile). No-op on PostgreSQL.
     async fn checkpoint(&self) -> Result<(), StoreError>;
     /// Whether other instances can be told about changes (PostgreSQL `NOTIFY`).
     fn supports_notifications(&self) -> bool;

@@ -161,16 +161,9 @@ impl Store {
                 let tx = write_pool.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Tx::Sqlite(tx, guard))
             }
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for key in lock_keys {
-                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Ok(Tx::Postgres(tx))
-            }
+            Pool::Postgres(pool) => Ok(Tx::Postgres(
+                pool.begin_with(begin_locking(lock_keys)).await?,
+            )),
         }
     }
 
@@ -178,6 +171,31 @@ impl Store {
     /// turn with the other writers, on PostgreSQL plain (rows lock themselves).
     pub(super) async fn begin_tx(&self) -> Result<Tx<'_>, StoreError> {
         self.begin_write(&[]).await
+    }
+
+    /// Like [`Store::begin_tx`], but on PostgreSQL its commit does not wait for the write-ahead
+    /// log to reach the disk (`synchronous_commit = off`; it is flushed within a fraction of a
+    /// second, or by the next commit that waits). Only for writes that a crash of the database
+    /// server may undo without losing anything accepted: the delivery queue's leases and
+    /// results, whose loss makes an attempt happen again (deliveries are at least once). SQLite
+    /// commits never wait for the disk in WAL mode with `synchronous=NORMAL`. `settings` are
+    /// further PostgreSQL settings for the transaction alone (`name = value`, sent with the
+    /// `BEGIN` in one round trip); SQLite has none of them.
+    pub(super) async fn begin_unsynced(
+        &self,
+        settings: &[&'static str],
+    ) -> Result<Tx<'_>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite { .. } => self.begin_tx().await,
+            Pool::Postgres(pool) => {
+                let mut begin = String::from("BEGIN; SET LOCAL synchronous_commit = off");
+                for setting in settings {
+                    begin.push_str("; SET LOCAL ");
+                    begin.push_str(setting);
+                }
+                Ok(Tx::Postgres(pool.begin_with(begin).await?))
+            }
+        }
     }
 
     /// The write lock alone, for a write that is one statement (no transaction needed), run
@@ -197,6 +215,22 @@ impl Store {
     }
 }
 
+/// `BEGIN` and an advisory lock per key, as one simple-query text: one round trip to the
+/// server however many keys (each statement of the text runs in turn, so the transaction's
+/// first read, sent after, sees what the lock's previous holder committed). A simple query
+/// takes no parameters: the keys go in as escape-string literals (`E'…'`, whose escaping does
+/// not depend on the server's `standard_conforming_strings`).
+fn begin_locking(lock_keys: &[&str]) -> String {
+    let mut sql = String::from("BEGIN");
+    for key in lock_keys {
+        let literal = key.replace('\\', "\\\\").replace('\'', "''");
+        sql.push_str(&format!(
+            "; SELECT pg_advisory_xact_lock(hashtext(E'{literal}'))"
+        ));
+    }
+    sql
+}
+
 /// Page cache per SQLite connection, in KiB (`PRAGMA cache_size` takes a negative figure as
 /// KiB). With the pool's connections this bounds SQLite's memory: 10 connections × 2 MiB.
 const SQLITE_CACHE_KIB: i64 = 2048;
@@ -208,6 +242,18 @@ const SQLITE_STATEMENT_CACHE: usize = 64;
 /// database file and syncs it while the writer, and every request queued behind it, waits.
 /// The bound stays for processes that run no background checkpoints (admin commands).
 const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
+/// How long a statement waits for a lock another connection or process holds.
+const SQLITE_BUSY_TIMEOUT_MILLIS: u64 = 5_000;
+
+/// Log frames (pages written, 4 KiB each) past which the background checkpoint makes the
+/// write-ahead log start again from its beginning (see [`Store::checkpoint`]): the log file
+/// stays near this size, and the writer pauses briefly about once per this many pages.
+const SQLITE_RESTART_LOG_FRAMES: i64 = 4_096;
+
+/// How long that checkpoint, which holds the writer, waits for readers to move on before it
+/// leaves the log as it is until the next round.
+const RESTART_READER_WAIT_MILLIS: u64 = 20;
 
 /// Page cache of the write connection, in KiB: it holds the pages ingest batches and
 /// delivery claims touch again and again (recent calls, queue heads, index roots).
@@ -227,7 +273,7 @@ async fn sqlite_pools(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MILLIS))
         .pragma("mmap_size", "0")
         .pragma(
             "wal_autocheckpoint",
@@ -284,11 +330,26 @@ async fn sqlite_pool(
 /// instead of piling up; a healthy pool hands out connections in microseconds.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is handed
+/// out (a restarted server or a dropped TCP connection shows there rather than in a write).
+/// One in steady use is not: sqlx's default pings before every acquire, one more network
+/// round trip in front of every transaction and every single query.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 async fn connect_postgres(url: &DatabaseUrl, max_connections: u32) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url.expose())?.application_name("ringhook");
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await?)
 }
@@ -332,11 +393,42 @@ impl super::Storage for Store {
     }
 
     async fn checkpoint(&self) -> Result<(), StoreError> {
-        if let Pool::Sqlite { pool, .. } = &self.pool {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(pool)
-                .await?;
+        let Pool::Sqlite {
+            pool,
+            write_pool,
+            writer,
+        } = &self.pool
+        else {
+            return Ok(());
+        };
+        // `(busy, frames in the log, frames copied)`.
+        let (_, log_frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+        if log_frames < SQLITE_RESTART_LOG_FRAMES {
+            return Ok(());
         }
+        // The log only starts again from its beginning after a checkpoint that copied all of
+        // it, which under steady writes a passive one never does (frames arrive while it
+        // runs). Without this the log grew to `wal_autocheckpoint` and a commit checkpointed
+        // it, holding the writer for 50–140 ms. Here the writer waits only for the frames
+        // written since the passive checkpoint above, and for readers (briefly) to let go.
+        let _writer = writer.lock().await;
+        let mut conn = write_pool.acquire().await?;
+        sqlx::query(&format!(
+            "PRAGMA busy_timeout = {RESTART_READER_WAIT_MILLIS}"
+        ))
+        .execute(&mut *conn)
+        .await?;
+        let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .execute(&mut *conn)
+            .await;
+        sqlx::query(&format!(
+            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLIS}"
+        ))
+        .execute(&mut *conn)
+        .await?;
+        restarted?;
         Ok(())
     }
 
@@ -424,4 +516,19 @@ async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), StoreError> {
         .await?;
     migrated?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::begin_locking;
+
+    #[test]
+    fn lock_keys_are_quoted_as_escape_string_literals() {
+        assert_eq!(begin_locking(&[]), "BEGIN");
+        assert_eq!(
+            begin_locking(&["src_1", r"it's \ a key"]),
+            "BEGIN; SELECT pg_advisory_xact_lock(hashtext(E'src_1')); \
+             SELECT pg_advisory_xact_lock(hashtext(E'it''s \\\\ a key'))"
+        );
+    }
 }

@@ -36,5 +36,6 @@ mod reconcile_zoom;
 mod scenarios;
 mod slow_receivers;
 mod source_api;
+mod sqlite_log;
 mod storage_contract;
 mod users_find;
