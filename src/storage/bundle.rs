@@ -272,21 +272,18 @@ mod tests {
 
     #[test]
     fn a_bundle_splits_where_the_parameters_would_overflow() {
-        let mut bundle = Bundle::default();
-        for _ in 0..3 {
-            bundle.push(
-                "X $1".into(),
-                (0..MAX_PARAMS / 2).map(|_| Arg::Bool(true)).collect(),
-            );
-        }
-        assert_eq!(bundle.joined().len(), 2);
-        let mut bundle = Bundle::default();
-        for _ in 0..3 {
-            bundle.push(
-                "X $1".into(),
-                (0..MAX_PARAMS / 2).map(|_| Arg::Bool(true)).collect(),
-            );
-        }
-        assert_eq!(bundle.with_statements().len(), 2);
+        // Three statements of half the bound each: two fit in one call, the third does not.
+        let three_halves = || {
+            let mut bundle = Bundle::default();
+            for _ in 0..3 {
+                bundle.push(
+                    "X $1".into(),
+                    (0..MAX_PARAMS / 2).map(|_| Arg::Bool(true)).collect(),
+                );
+            }
+            bundle
+        };
+        assert_eq!(three_halves().joined().len(), 2);
+        assert_eq!(three_halves().with_statements().len(), 2);
     }
 }
